@@ -1,0 +1,3 @@
+"""Grading engine of the exercise kit: sandboxed workers, hidden checks, exporters, CLI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,350 @@
+"""Hidden checks of the regression_losses assignment.
+
+Each check calls the student's functions through the sandbox (``verdict``)
+and compares with the reference or an independent oracle computed here, in
+the trusted process. Gradient checks are all or nothing (``partial=False``):
+a gradient that is right only where the errors happen to be positive has
+not kept the sign, and partial credit for such coincidences would not be
+fair. Random inputs come from ``rng``, seeded per submission
+(the seed is in results.json). Checks of functions that call other student
+functions run with the reference's versions of those that have not passed
+their own checks, so a mistake is charged once. Order matters for that:
+leaf functions first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.grading.oracles import centred_gradient
+from autograder.grading.plugin import grades
+from autograder.grading.verdict import CaseFailed
+
+FIXED_PAIRS = [
+    (np.array([4.0]), np.array([3.0])),  # one prediction, too high
+    (np.array([1.0]), np.array([3.0])),  # one prediction, too low
+    (np.array([4.0, 1.0]), np.array([3.0, 3.0])),  # one high, one low
+    (np.array([2.0, 2.0, 5.0]), np.array([2.0, 1.0, 5.0])),  # ties
+    ([0.0, 10.0, -3.0], [1.0, 10.0, -7.0]),  # plain lists
+]
+
+
+def loss_pairs(rng: np.random.Generator) -> list[tuple]:
+    """Fixed edge cases, then random pairs of several lengths (with some exact ties).
+
+    Inputs are 1-D: the API allows any shape, but a correct solution written with plain
+    loops over the elements only handles 1-D input, and it must get full marks.
+    """
+    pairs = list(FIXED_PAIRS)
+    for shape in [(7,), (12,), (25,)]:
+        y_true = rng.normal(0.0, 3.0, size=shape).round(3)
+        y_pred = y_true + rng.normal(0.0, 2.0, size=shape).round(3)
+        y_pred.flat[0] = y_true.flat[0]  # a tie
+        pairs.append((y_pred, y_true))
+    return pairs
+
+
+def line_data(
+    rng: np.random.Generator, n: int = 40, noise: float = 0.3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points near a random line, x in [-1, 1]; returns (x, y, true theta)."""
+    theta = np.array([rng.uniform(-2, 2), rng.uniform(-3, 3)])
+    x = rng.uniform(-1.0, 1.0, size=n)
+    y = theta[0] + theta[1] * x + rng.normal(0.0, noise, size=n)
+    return x, y, theta
+
+
+def squared_loss_of_theta(x: np.ndarray, y: np.ndarray):
+    return lambda theta: float(np.mean((theta[0] + theta[1] * x - y) ** 2))
+
+
+def absolute_loss_of_theta(x: np.ndarray, y: np.ndarray):
+    return lambda theta: float(np.mean(np.abs(theta[0] + theta[1] * x - y)))
+
+
+def as_pair(got: object, function: str) -> tuple:
+    """Unpack ``(theta, history)``, or fail the case with a sentence."""
+    if not isinstance(got, list | tuple) or len(got) != 2:
+        raise CaseFailed(
+            f"{function} must return a pair (theta, history); it returned something else"
+        )
+    return got[0], got[1]
+
+
+# -- losses ------------------------------------------------------------------------------------
+
+
+@grades("mse")
+def test_mse_values(verdict, reference, rng):
+    """mse: the mean of the squared errors
+
+    The loss is the number training drives down; every later step depends on it being right."""
+    for y_pred, y_true in loss_pairs(rng):
+        with verdict.case("mse", y_pred, y_true) as case:
+            case.expect_close(case.call(), reference.mse(y_pred, y_true))
+
+
+@grades("mae")
+def test_mae_values(verdict, reference, rng):
+    """mae: the mean of the absolute errors
+
+    MAE weighs every error by its size, not its square: outliers pull on it less."""
+    for y_pred, y_true in loss_pairs(rng):
+        with verdict.case("mae", y_pred, y_true) as case:
+            case.expect_close(case.call(), reference.mae(y_pred, y_true))
+
+
+# -- gradients of the losses -------------------------------------------------------------------
+
+
+@grades("mse_grad", partial=False)
+def test_mse_grad_values(verdict, reference, rng):
+    """mse_grad: 2·(ŷ − y)/n, element by element, in the shape of y_pred
+
+    This gradient is what tells training which way to move each prediction."""
+    for y_pred, y_true in loss_pairs(rng):
+        with verdict.case("mse_grad", y_pred, y_true) as case:
+            case.expect_close(case.call(), reference.mse_grad(y_pred, y_true))
+
+
+@grades("mse_grad", partial=False)
+def test_mse_grad_sign(verdict, rng):
+    """mse_grad: positive where the prediction is too high, negative where too low, 0 at a tie
+
+    The square forgets the sign of the error; its slope keeps it. The sign is the direction."""
+    for y_pred, y_true in loss_pairs(rng):
+        with verdict.case("mse_grad", y_pred, y_true) as case:
+            got = np.asarray(case.call(), dtype=float)
+            want = np.sign(np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float))
+            case.expect(
+                got.shape == want.shape,
+                f"mse_grad returned shape {got.shape}; expected {want.shape}",
+            )
+            wrong = np.sign(got) != want
+            case.expect(
+                not wrong.any(),
+                f"{case.call_text()}: the sign is wrong at {int(wrong.sum())} of {want.size} elements "
+                "(it must be the sign of y_pred − y_true)",
+            )
+
+
+@grades("mse_grad", partial=False)
+def test_mse_grad_finite_differences(verdict, rng):
+    """mse_grad: agrees with centred finite differences of the mean squared error
+
+    A gradient is the slope of the loss; nudging each prediction a little must confirm it."""
+    for y_pred, y_true in loss_pairs(rng)[:-1]:
+        y_pred, y_true = np.asarray(y_pred, dtype=float), np.asarray(y_true, dtype=float)
+        numeric = centred_gradient(lambda p, t=y_true: float(np.mean((p - t) ** 2)), y_pred)
+        with verdict.case("mse_grad", y_pred, y_true) as case:
+            case.expect_close(case.call(), numeric, rtol=1e-5, atol=1e-7)
+
+
+@grades("mae_grad", partial=False)
+def test_mae_grad_values(verdict, reference, rng):
+    """mae_grad: sign(ŷ − y)/n, element by element, in the shape of y_pred
+
+    For MAE the size of the error does not matter to the gradient, only its sign."""
+    for y_pred, y_true in loss_pairs(rng):
+        with verdict.case("mae_grad", y_pred, y_true) as case:
+            case.expect_close(case.call(), reference.mae_grad(y_pred, y_true))
+
+
+@grades("mae_grad", partial=False)
+def test_mae_grad_sign_and_ties(verdict, rng):
+    """mae_grad: keeps the sign of each error, and is exactly 0 (never NaN) at a tie
+
+    |e| has no slope at e = 0; the subgradient 0 keeps training from jumping or breaking there."""
+    for y_pred, y_true in loss_pairs(rng):
+        with verdict.case("mae_grad", y_pred, y_true) as case:
+            got = np.asarray(case.call(), dtype=float)
+            diff = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+            case.expect(
+                got.shape == diff.shape,
+                f"mae_grad returned shape {got.shape}; expected {diff.shape}",
+            )
+            case.expect(
+                not np.isnan(got).any(),
+                f"{case.call_text()} returned NaN where y_pred equals y_true; the subgradient there is 0",
+            )
+            wrong = np.sign(got) != np.sign(diff)
+            case.expect(
+                not wrong.any(),
+                f"{case.call_text()}: the sign is wrong at {int(wrong.sum())} of {diff.size} elements "
+                "(it must be the sign of y_pred − y_true, and 0 at a tie)",
+            )
+
+
+# -- the line and the chain rule ---------------------------------------------------------------
+
+
+@grades("predict")
+def test_predict_values(verdict, reference, rng):
+    """predict: θ0 + θ1·x, in the shape of x
+
+    theta[0] is the intercept, theta[1] the slope."""
+    cases = [
+        (np.array([1.0, 2.0]), np.array([0.0, 1.0, 2.0])),
+        (np.array([0.0, -1.0]), np.array([1.0, 2.0, 3.0, 4.0])),
+        ([3.0, 0.0], [5.0, -5.0]),
+    ]
+    cases += [(rng.normal(size=2), rng.normal(size=9)) for _ in range(3)]
+    for theta, x in cases:
+        with verdict.case("predict", theta, x) as case:
+            case.expect_close(case.call(), reference.predict(theta, x))
+
+
+def _chain_rule(theta, x, y, loss):
+    """∂L/∂θ written out from the math (independent of the reference's code)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    residual = theta[0] + theta[1] * x - y
+    upstream = 2 * residual / x.size if loss == "mse" else np.sign(residual) / x.size
+    return np.array([upstream.sum(), (upstream * x).sum()])
+
+
+@grades("linear_grads")
+def test_linear_grads_mse(verdict, rng):
+    """linear_grads with MSE: [∂L/∂θ0, ∂L/∂θ1] = [−(2/n)·Σ(y − ŷ), −(2/n)·Σ(y − ŷ)·x]
+
+    The chain rule carries the sign of each error to the parameters: ∂ŷ/∂θ0 = 1, ∂ŷ/∂θ1 = x."""
+    cases = [(np.array([0.0, 0.0]), np.array([1.0, 2.0]), np.array([1.0, 2.0]))]
+    for _ in range(4):
+        x, y, _theta = line_data(rng, n=12)
+        cases.append((rng.normal(size=2), x, y))
+    for theta, x, y in cases:
+        with verdict.case("linear_grads", theta, x, y, loss="mse") as case:
+            case.expect_close(case.call(), _chain_rule(theta, x, y, "mse"))
+
+
+@grades("linear_grads")
+def test_linear_grads_mae(verdict, rng):
+    """linear_grads with MAE: [Σ sign(ŷ − y)/n, Σ sign(ŷ − y)·x/n]
+
+    The same chain rule, with the MAE gradient as the upstream gradient."""
+    cases = [(np.array([0.0, 0.0]), np.array([1.0, 2.0, 3.0]), np.array([1.0, -2.0, 0.0]))]
+    for _ in range(4):
+        x, y, _theta = line_data(rng, n=12)
+        cases.append((rng.normal(size=2), x, y))
+    for theta, x, y in cases:
+        with verdict.case("linear_grads", theta, x, y, loss="mae") as case:
+            case.expect_close(case.call(), _chain_rule(theta, x, y, "mae"))
+
+
+@grades("linear_grads")
+def test_linear_grads_finite_differences(verdict, rng):
+    """linear_grads: agrees with centred finite differences of the loss in θ
+
+    Nudging θ0 or θ1 a little and measuring the loss gives the same slope, if the chain rule is right."""
+    for _ in range(3):
+        x, y, _theta = line_data(rng, n=15)
+        theta = rng.normal(size=2)
+        numeric = centred_gradient(squared_loss_of_theta(x, y), theta)
+        with verdict.case("linear_grads", theta, x, y, loss="mse") as case:
+            case.expect_close(case.call(), numeric, rtol=1e-5, atol=1e-7)
+
+
+# -- the update and the training loop ----------------------------------------------------------
+
+
+@grades("gd_step")
+def test_gd_step_values(verdict, rng):
+    """gd_step: θ − lr·grad exactly, as a new array
+
+    Stepping against the gradient is what turns its sign into a move downhill."""
+    cases = [
+        (np.array([1.0, 1.0]), np.array([2.0, -4.0]), 0.5),
+        (np.array([0.0, 0.0]), np.array([1.0, 1.0]), 0.1),
+    ]
+    cases += [
+        (rng.normal(size=2), rng.normal(size=2), float(rng.uniform(0.01, 1.0))) for _ in range(4)
+    ]
+    for theta, grad, lr in cases:
+        with verdict.case("gd_step", theta, grad, lr) as case:
+            case.expect_close(case.call(), theta - lr * grad, rtol=1e-12, atol=1e-12)
+
+
+@grades("gd_step")
+def test_gd_step_lowers_loss(verdict, rng):
+    """gd_step: one step with a small learning rate lowers the loss
+
+    This is the promise of gradient descent: follow the negative gradient and the loss falls."""
+    for loss_of in (squared_loss_of_theta, absolute_loss_of_theta):
+        for _ in range(2):
+            x, y, _true = line_data(rng, n=20)
+            theta = rng.normal(size=2) * 3
+            loss_name = "mse" if loss_of is squared_loss_of_theta else "mae"
+            grad = _chain_rule(theta, x, y, loss_name)
+            with verdict.case("gd_step", theta, grad, 0.01) as case:
+                new_theta = np.asarray(case.call(), dtype=float)
+                before, after = loss_of(x, y)(theta), loss_of(x, y)(new_theta)
+                case.expect(
+                    new_theta.shape == (2,) and after < before,
+                    f"one step from θ = {np.round(theta, 3)} took the {loss_name.upper()} from "
+                    f"{before:.4f} to {after:.4f}: it must go down",
+                )
+
+
+@grades("fit")
+def test_fit_mse_converges(verdict, tolerances, rng):
+    """fit with MSE: converges to the least-squares line
+
+    With the right gradient and update, gradient descent reaches the same line as the closed form."""
+    for _ in range(2):
+        x, y, _true = line_data(rng)
+        design = np.column_stack([np.ones_like(x), x])
+        best, *_ = np.linalg.lstsq(design, y, rcond=None)
+        with verdict.case("fit", x, y, loss="mse", lr=0.05, epochs=1000) as case:
+            theta, _history = as_pair(case.call(), "fit")
+            case.expected = best
+            case.expect_close(
+                theta,
+                best,
+                atol=tolerances["fit_mse_atol"],
+                rtol=0,
+                why="fit with MSE should end at the least-squares line",
+            )
+
+
+@grades("fit")
+def test_fit_mae_converges(verdict, tolerances, rng):
+    """fit with MAE: ends close to the true line
+
+    MAE's gradient only has signs, so the steps never shrink; it ends near the line, not on it."""
+    for _ in range(2):
+        x, y, true = line_data(rng, noise=0.1)
+        with verdict.case("fit", x, y, loss="mae", lr=0.05, epochs=1000) as case:
+            theta, _history = as_pair(case.call(), "fit")
+            case.expected = true
+            case.expect_close(
+                theta,
+                true,
+                atol=tolerances["fit_mae_atol"],
+                rtol=0,
+                why="fit with MAE should end near the line the data came from",
+            )
+
+
+@grades("fit")
+def test_fit_history(verdict, rng):
+    """fit: history holds one loss per epoch, starting at the loss of θ = [0, 0], and falls
+
+    The history is how you see training work (or not): it must record the loss before each step."""
+    for loss_name, loss_of in (("mse", squared_loss_of_theta), ("mae", absolute_loss_of_theta)):
+        x, y, _true = line_data(rng, n=20)
+        with verdict.case("fit", x, y, loss=loss_name, lr=0.05, epochs=50) as case:
+            _theta, history = as_pair(case.call(), "fit")
+            history = np.asarray(history, dtype=float)
+            case.expect(
+                history.shape == (50,),
+                f"history has shape {history.shape}; expected 50 losses for 50 epochs",
+            )
+            first = loss_of(x, y)(np.zeros(2))
+            case.expect(
+                bool(np.isclose(history[0], first, rtol=1e-9)),
+                f"history[0] is {history[0]:.6g}; the loss of θ = [0, 0] is {first:.6g} "
+                "(record the loss before taking the step)",
+            )
+            case.expect(
+                bool(history[-1] < history[0]),
+                f"the {loss_name.upper()} went from {history[0]:.4g} to {history[-1]:.4g} in 50 epochs: it should fall",
+            )

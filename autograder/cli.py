@@ -1,0 +1,138 @@
+"""The ``autograder`` command: a thin layer over the stages (release, grade, demo).
+
+Misuse (a missing path, a bad grading.yaml, an unknown assignment) ends with
+one sentence on stderr and exit status 2. A submission that is broken in any
+way is *graded*, never an error: exit status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.config import ConfigError, GradingConfig, load_config
+
+KIT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class UsageError(Exception):
+    """The user asked for something impossible; the message is one sentence."""
+
+
+def default_config_path() -> Path:
+    """``grading.yaml`` in the working folder if there is one, else the kit's own."""
+    local = Path("grading.yaml")
+    return local if local.exists() else KIT_ROOT / "grading.yaml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description="Release, grade and export an automatically graded exercise, safely.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    grade = commands.add_parser("grade", help="grade one submission (.py, .ipynb or a folder)")
+    grade.add_argument(
+        "path", type=Path, help="the submission: a .py file, a notebook, or a folder"
+    )
+    grade.add_argument(
+        "--out", type=Path, required=True, help="folder for results.json and report.json"
+    )
+    _common(grade)
+    grade.add_argument("--seed", type=int, default=None, help="seed for the random check inputs")
+    grade.add_argument(
+        "--require-isolation",
+        action="store_true",
+        help="refuse to grade unless the full sandbox (namespaces and Landlock) is in force",
+    )
+
+    demo = commands.add_parser(
+        "demo", help="grade the bundled sample submissions and print a table"
+    )
+    demo.add_argument(
+        "--out", type=Path, default=None, help="keep the results here (default: a temporary folder)"
+    )
+    _common(demo)
+
+    release = commands.add_parser("release", help="write the student bundle of an assignment")
+    release.add_argument(
+        "--out", type=Path, required=True, help="the folder to write the bundle into"
+    )
+    _common(release)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", default=None, help="the assignment's name in grading.yaml")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="grading.yaml (default: ./grading.yaml, else the kit's)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    try:
+        config = load_config(options.config or default_config_path())
+        return COMMANDS[options.command](options, config)
+    except (ConfigError, UsageError) as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("autograder: interrupted; results already written are kept", file=sys.stderr)
+        return 130
+
+
+def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.grading.runner import grade_submission, write_outputs
+    from autograder.grading.submission import SubmissionNotFound, read_submission
+    from autograder.report import score_table
+
+    assignment = config.assignment(options.assignment)
+    try:
+        submission = read_submission(options.path, assignment.module)
+    except SubmissionNotFound as error:
+        raise UsageError(str(error)) from None
+    output = grade_submission(assignment, submission, seed=options.seed)
+    level = output.result.isolation.get("level", "none")
+    if level != "full":
+        missing = "; ".join(output.result.isolation.get("missing", [])) or "unknown"
+        if options.require_isolation:
+            raise UsageError(
+                f"the sandbox is only {level!r} on this machine ({missing}); "
+                "nothing was written because --require-isolation was given"
+            )
+        print(f"autograder: warning: isolation is {level!r}, not full ({missing})", file=sys.stderr)
+    write_outputs(output, options.out)
+    print(score_table([output.result]))
+    print(f"Results: {options.out / 'results.json'}")
+    return 0
+
+
+def run_demo(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.demo import run_demo as demo
+
+    return demo(config.assignment(options.assignment), options.out)
+
+
+def run_release(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.release import ReleaseError, write_release
+
+    try:
+        written = write_release(config, config.assignment(options.assignment), options.out)
+    except ReleaseError as error:
+        raise UsageError(str(error)) from None
+    print(f"Wrote the student bundle to {options.out}: {', '.join(sorted(written))}")
+    return 0
+
+
+COMMANDS = {"grade": run_grade, "demo": run_demo, "release": run_release}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""grading.yaml, read once into frozen records.
+
+Every problem is reported as one :class:`ConfigError` sentence naming the file,
+the key and what was expected, e.g.::
+
+    grading.yaml: assignments.regression_losses.checks.mse_values.points must be
+    a number >= 0, not 'two'
+
+Paths in the file are relative to the folder holding it (the course root).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+class ConfigError(Exception):
+    """grading.yaml is missing, unreadable or wrong; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Points and visibility of one check (a hidden-check test)."""
+
+    points: float
+    visibility: str
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Resource limits for running one submission."""
+
+    call_seconds: float
+    submission_seconds: float
+    memory_mb: int
+    output_kb: int
+
+
+@dataclass(frozen=True)
+class SeedPolicy:
+    """How random check inputs are seeded: ``base``, mixed with the submission's hash if asked."""
+
+    base: int
+    per_submission: bool
+
+
+@dataclass(frozen=True)
+class AssignmentConfig:
+    """One assignment: where its parts live, its student API, limits, tolerances and points."""
+
+    name: str
+    title: str
+    module: str
+    reference: Path
+    checks_dir: Path
+    release_dir: Path
+    packages: tuple[str, ...]
+    functions: Mapping[str, tuple[str, ...]]
+    limits: LimitsConfig
+    seed: SeedPolicy
+    tolerances: Mapping[str, float]
+    checks: Mapping[str, CheckConfig]
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks.values())
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    """The whole file: its path, the course root, and the assignments by name."""
+
+    path: Path
+    root: Path
+    assignments: Mapping[str, AssignmentConfig]
+
+    def assignment(self, name: str | None) -> AssignmentConfig:
+        """The named assignment, or the only one when ``name`` is None."""
+        if name is None:
+            if len(self.assignments) == 1:
+                return next(iter(self.assignments.values()))
+            raise ConfigError(
+                f"{self.path}: it defines several assignments "
+                f"({', '.join(self.assignments)}); choose one with --assignment"
+            )
+        if name not in self.assignments:
+            raise ConfigError(
+                f"{self.path}: there is no assignment {name!r}; "
+                f"it defines {', '.join(self.assignments) or 'none'}"
+            )
+        return self.assignments[name]
+
+
+def load_config(path: Path) -> GradingConfig:
+    """Read and validate grading.yaml at ``path``."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read ({error})") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: is not valid YAML{where}") from None
+    reader = _Reader(path)
+    top = reader.mapping(data, "")
+    assignments = reader.mapping(reader.require(top, "assignments", ""), "assignments")
+    if not assignments:
+        raise ConfigError(f"{path}: assignments must name at least one assignment")
+    root = path.resolve().parent
+    parsed = {
+        name: _assignment(reader, root, str(name), body, f"assignments.{name}")
+        for name, body in assignments.items()
+    }
+    return GradingConfig(path=path, root=root, assignments=MappingProxyType(parsed))
+
+
+def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> AssignmentConfig:
+    body = reader.mapping(data, key)
+    functions_raw = reader.mapping(reader.require(body, "functions", key), f"{key}.functions")
+    functions = {}
+    for function, deps in functions_raw.items():
+        dep_list = reader.string_list(
+            deps if deps is not None else [], f"{key}.functions.{function}"
+        )
+        unknown = [d for d in dep_list if d not in functions_raw]
+        if unknown:
+            reader.fail(
+                f"{key}.functions.{function}", "names of functions listed under functions", unknown
+            )
+        functions[str(function)] = tuple(dep_list)
+    limits = reader.mapping(reader.require(body, "limits", key), f"{key}.limits")
+    seed = reader.mapping(reader.require(body, "seed", key), f"{key}.seed")
+    tolerances = reader.mapping(reader.require(body, "tolerances", key), f"{key}.tolerances")
+    checks = reader.mapping(reader.require(body, "checks", key), f"{key}.checks")
+    return AssignmentConfig(
+        name=name,
+        title=reader.string(reader.require(body, "title", key), f"{key}.title"),
+        module=reader.identifier(reader.require(body, "module", key), f"{key}.module"),
+        reference=reader.existing_path(
+            root, reader.require(body, "reference", key), f"{key}.reference"
+        ),
+        checks_dir=reader.existing_path(
+            root, reader.require(body, "checks_dir", key), f"{key}.checks_dir"
+        ),
+        release_dir=reader.existing_path(
+            root, reader.require(body, "release_dir", key), f"{key}.release_dir"
+        ),
+        packages=tuple(reader.string_list(body.get("packages", ["numpy"]), f"{key}.packages")),
+        functions=MappingProxyType(functions),
+        limits=LimitsConfig(
+            call_seconds=reader.positive(
+                reader.require(limits, "call_seconds", f"{key}.limits"),
+                f"{key}.limits.call_seconds",
+            ),
+            submission_seconds=reader.positive(
+                reader.require(limits, "submission_seconds", f"{key}.limits"),
+                f"{key}.limits.submission_seconds",
+            ),
+            memory_mb=int(
+                reader.positive(
+                    reader.require(limits, "memory_mb", f"{key}.limits"), f"{key}.limits.memory_mb"
+                )
+            ),
+            output_kb=int(
+                reader.positive(
+                    reader.require(limits, "output_kb", f"{key}.limits"), f"{key}.limits.output_kb"
+                )
+            ),
+        ),
+        seed=SeedPolicy(
+            base=reader.integer(reader.require(seed, "base", f"{key}.seed"), f"{key}.seed.base"),
+            per_submission=reader.boolean(
+                seed.get("per_submission", True), f"{key}.seed.per_submission"
+            ),
+        ),
+        tolerances=MappingProxyType(
+            {str(k): reader.positive(v, f"{key}.tolerances.{k}") for k, v in tolerances.items()}
+        ),
+        checks=MappingProxyType(
+            {str(k): _check(reader, v, f"{key}.checks.{k}") for k, v in checks.items()}
+        ),
+    )
+
+
+def _check(reader: _Reader, data: Any, key: str) -> CheckConfig:
+    body = reader.mapping(data, key)
+    points = reader.require(body, "points", key)
+    if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+        reader.fail(f"{key}.points", "a number >= 0", points)
+    visibility = body.get("visibility", "visible")
+    if visibility not in VISIBILITIES:
+        reader.fail(f"{key}.visibility", f"one of {', '.join(VISIBILITIES)}", visibility)
+    unknown = set(body) - {"points", "visibility"}
+    if unknown:
+        reader.fail(key, "only the keys points and visibility", sorted(unknown))
+    return CheckConfig(points=float(points), visibility=visibility)
+
+
+class _Reader:
+    """Small validators that name the file and key in their errors."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, expected: str, got: Any) -> None:
+        where = f"{key} " if key else "the top level "
+        raise ConfigError(f"{self.path}: {where}must be {expected}, not {got!r}")
+
+    def require(self, mapping: Mapping, name: str, key: str) -> Any:
+        if name not in mapping:
+            full = f"{key}.{name}" if key else name
+            raise ConfigError(f"{self.path}: {full} is missing")
+        return mapping[name]
+
+    def mapping(self, value: Any, key: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(key, "a mapping (key: value lines)", value)
+        return value
+
+    def string(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, "a non-empty string", value)
+        return value
+
+    def identifier(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.isidentifier():
+            self.fail(key, "a Python module name", value)
+        return value
+
+    def string_list(self, value: Any, key: str) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "a list of names", value)
+        return list(value)
+
+    def positive(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            self.fail(key, "a number > 0", value)
+        return float(value)
+
+    def integer(self, value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, "a whole number", value)
+        return value
+
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, "true or false", value)
+        return value
+
+    def existing_path(self, root: Path, value: Any, key: str) -> Path:
+        path = root / self.string(value, key)
+        if not path.exists():
+            raise ConfigError(
+                f"{self.path}: {key} names {value!r}, which does not exist under {root}"
+            )
+        return path

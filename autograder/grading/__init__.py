@@ -1,0 +1,1 @@
+"""Grading one submission: cases, checks, diagnosis, results."""

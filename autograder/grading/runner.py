@@ -1,0 +1,206 @@
+"""Grade one submission: sandbox it, run the hidden checks in this (trusted) process, write results.
+
+The results are assembled here, from values this process computed or
+checked, and written last and atomically; nothing the submission does can
+reach them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import io
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from pytest_jsonreport.plugin import JSONReport
+
+from autograder import __version__
+from autograder.config import AssignmentConfig, ConfigError
+from autograder.grading.diagnosis import load_catalog
+from autograder.grading.plugin import GradingPlugin
+from autograder.grading.results import CheckResult, GradeResult, to_gradescope, write_json_atomic
+from autograder.grading.submission import Submission
+from autograder.sandbox.client import Sandbox, SandboxLimits
+
+ISOLATION_LEVELS = ("none", "partial", "full")
+
+
+@dataclass(frozen=True)
+class GradeOutput:
+    """A graded submission and the pytest-json-report report of its check run."""
+
+    result: GradeResult
+    report: dict
+
+
+def load_reference(assignment: AssignmentConfig) -> ModuleType:
+    """Import the assignment's reference solution (trusted; never sent to a worker)."""
+    path = assignment.reference
+    if path.is_dir():
+        path = path / f"{assignment.module}.py"
+    name = f"_reference_{assignment.name}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def seed_for(assignment: AssignmentConfig, sha256: str, override: int | None) -> int:
+    """The seed of the random check inputs: ``override``, or the policy's base mixed with the hash."""
+    if override is not None:
+        return override
+    if not assignment.seed.per_submission:
+        return assignment.seed.base
+    return (assignment.seed.base + int(sha256[:12], 16)) % (2**32)
+
+
+def sandbox_limits(assignment: AssignmentConfig) -> SandboxLimits:
+    limits = assignment.limits
+    return SandboxLimits(
+        call_seconds=limits.call_seconds,
+        submission_seconds=limits.submission_seconds,
+        memory_bytes=limits.memory_mb * 1024 * 1024,
+        output_chars=limits.output_kb * 1024,
+    )
+
+
+def grade_submission(
+    assignment: AssignmentConfig,
+    submission: Submission,
+    seed: int | None = None,
+    reference: ModuleType | None = None,
+) -> GradeOutput:
+    """Grade ``submission`` against ``assignment``'s checks; return the records (writes nothing)."""
+    started = time.monotonic()
+    reference = reference or load_reference(assignment)
+    catalog = load_catalog(assignment.checks_dir)
+    seed = seed_for(assignment, submission.sha256, seed)
+    scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
+    try:
+        sandbox = Sandbox(
+            module_name=assignment.module,
+            chunks=submission.chunks if not submission.problem else (),
+            scratch=scratch_root / "student",
+            limits=sandbox_limits(assignment),
+            standin_handler=lambda name, args, kwargs: getattr(reference, name)(*args, **kwargs),
+            packages=assignment.packages,
+        )
+        with sandbox:
+            if submission.problem:
+                sandbox._fail_load(submission.problem)
+            load = sandbox.load()
+            plugin = GradingPlugin(assignment, sandbox, reference, catalog, seed)
+            report = run_checks(assignment, plugin)
+            process_output = sandbox.close()
+        if plugin.config_problem:
+            raise ConfigError(f"{assignment.checks_dir}: {plugin.config_problem}")
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
+    checks = tuple(_ordered_records(assignment, plugin.records))
+    problems = _load_problems(load, submission)
+    result = GradeResult(
+        assignment=assignment.name,
+        submission=submission.path.name,
+        score=round(sum(c.score for c in checks), 6),
+        max_score=assignment.max_score,
+        execution_time=time.monotonic() - started,
+        output=_summary(submission, checks, problems, load.output, process_output, assignment),
+        checks=checks,
+        seed=seed,
+        sha256=submission.sha256,
+        kit_version=__version__,
+        isolation=sandbox.isolation
+        or {"level": "none", "mechanisms": [], "missing": ["no worker ran"]},
+        load_problems=tuple(problems),
+    )
+    return GradeOutput(result, report)
+
+
+def run_checks(assignment: AssignmentConfig, plugin: GradingPlugin) -> dict:
+    """Run the assignment's check files with pytest, in this process; return the JSON report."""
+    json_report = JSONReport()
+    arguments = [
+        str(assignment.checks_dir),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "--import-mode=importlib",
+        "--rootdir",
+        str(assignment.checks_dir),
+        "-c",
+        str(Path(__file__).with_name("pytest.ini")),
+        "--json-report-file=none",
+        "-q",
+    ]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(arguments, plugins=[plugin, json_report])
+    report = json_report.report or {}
+    report.pop("environment", None)
+    return report
+
+
+def write_outputs(output: GradeOutput, out_dir: Path) -> None:
+    """Write ``results.json`` and ``report.json`` into ``out_dir`` atomically (report first)."""
+    write_json_atomic(out_dir / "report.json", output.report)
+    write_json_atomic(out_dir / "results.json", to_gradescope(output.result))
+
+
+def _ordered_records(
+    assignment: AssignmentConfig, records: dict[str, CheckResult]
+) -> list[CheckResult]:
+    return [records[name] for name in assignment.checks if name in records]
+
+
+def _load_problems(load, submission: Submission) -> list[str]:
+    if load.failure:
+        return [load.failure]
+    problems = []
+    for error in load.errors:
+        where = error.get("where")
+        place = f" in {where}" if where and where != "file" else ""
+        line = f" at line {error.get('line')}" if error.get("line") else ""
+        if error.get("kind") == "syntax":
+            text = f": {error.get('text')}" if error.get("text") else ""
+            problems.append(f"Syntax error{place}{line}: {error.get('message')}{text}")
+        else:
+            problems.append(
+                f"{error.get('type')}{place}{line} while loading your file: {error.get('message')}"
+            )
+    return problems
+
+
+def _summary(
+    submission: Submission,
+    checks: tuple[CheckResult, ...],
+    problems: list[str],
+    load_output: str,
+    process_output: str,
+    assignment: AssignmentConfig,
+) -> str:
+    score = sum(c.score for c in checks)
+    lines = [f"Graded {submission.path.name}: {score:g} / {assignment.max_score:g} points."]
+    not_implemented = [c for c in checks if "not implemented yet" in c.output]
+    if checks and len(not_implemented) == len(checks):
+        lines.append("Nothing is implemented yet: every function still raises NotImplementedError.")
+    if problems:
+        lines.append("Problems loading your file (functions after the problem may be missing):")
+        lines += [f"  - {p}" for p in problems]
+    failed = [c for c in checks if not c.passed]
+    if failed and len(not_implemented) != len(checks):
+        functions = sorted({tag for check in failed for tag in check.tags})
+        lines.append(
+            f"{len(failed)} of {len(checks)} checks did not pass; they grade: {', '.join(functions)}."
+        )
+    printed = (load_output + process_output).strip()
+    if printed:
+        lines.append("Your file printed while being loaded (first part):")
+        lines.append(printed[:2000])
+    return "\n".join(lines)

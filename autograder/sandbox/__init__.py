@@ -1,0 +1,1 @@
+"""Run untrusted student code in confined worker processes."""

@@ -1,0 +1,430 @@
+"""The trusted side of a sandboxed worker: start it, load a submission, call functions, survive it.
+
+A :class:`Sandbox` owns at most one worker process at a time for one
+submission. When a call hangs, crashes the process or ends it, the worker is
+killed, the failure is described in a sentence for the student, and the next
+call starts a fresh worker. A function that hung or crashed once is not run
+again (it would only cost the same limit again). Every limit comes from
+grading.yaml through :class:`SandboxLimits`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.sandbox import protocol
+from autograder.sandbox.reaper import LIVE_WORKERS, become_subreaper, reap_strays
+
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 15.0
+PASSED_THROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Limits for one submission's worker(s); see grading.yaml's ``limits``."""
+
+    call_seconds: float
+    submission_seconds: float
+    memory_bytes: int
+    output_chars: int
+    file_bytes: int = 1 << 20
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of student source run in order: a whole ``.py`` file or one notebook cell."""
+
+    label: str
+    filename: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What a student function returned, rebuilt from plain data in the trusted process."""
+
+    value: Any
+    type_name: str
+    mutated: tuple[int, ...]
+    output: str
+
+
+class CallFailed(Exception):
+    """A student function did not return a value; ``sentence`` says why, for the student."""
+
+    def __init__(self, kind: str, sentence: str, detail: dict | None = None) -> None:
+        super().__init__(sentence)
+        self.kind = kind
+        self.sentence = sentence
+        self.detail = detail or {}
+
+
+StandinHandler = Callable[[str, list, dict], Any]
+
+
+@dataclass
+class LoadReport:
+    """What happened when the submission was loaded."""
+
+    functions: tuple[str, ...] = ()
+    errors: tuple[dict, ...] = ()
+    output: str = ""
+    failure: str | None = None  # a sentence when the worker died or hung while loading
+
+
+@dataclass
+class Sandbox:
+    """Run one submission's functions in confined worker processes.
+
+    Parameters
+    ----------
+    module_name : str
+        The module name the submission defines (e.g. ``"regression_losses"``).
+    chunks : sequence of Chunk
+        The submission's source, run in order at load.
+    scratch : Path
+        The only folder the worker may write (and, with the interpreter, read).
+    limits : SandboxLimits
+    standin_handler : callable(name, args, kwargs) -> value
+        Computes a stand-in function trusted-side (the reference's version).
+    packages : sequence of str
+        Third-party packages the student code may import (read access to their folders).
+    """
+
+    module_name: str
+    chunks: Sequence[Chunk]
+    scratch: Path
+    limits: SandboxLimits
+    standin_handler: StandinHandler
+    packages: Sequence[str] = ("numpy",)
+    isolation: dict = field(default_factory=dict)
+    load_report: LoadReport | None = None
+    workers_started: int = 0
+    _process: subprocess.Popen | None = None
+    _sock: socket.socket | None = None
+    _broken: dict[str, str] = field(default_factory=dict)
+    _deadline: float = 0.0
+    _load_failure: str | None = None
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.limits.submission_seconds
+        become_subreaper()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def load(self) -> LoadReport:
+        """Start a worker and load the submission; the report of the first load is kept."""
+        self._ensure_worker()
+        assert self.load_report is not None
+        return self.load_report
+
+    def close(self) -> str:
+        """Stop the worker; return (truncated) what the process wrote to its own stdout/stderr."""
+        self._stop_worker(graceful=True)
+        reap_strays()
+        return self._process_output()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def call(
+        self, name: str, *args: Any, standins: Sequence[str] = (), **kwargs: Any
+    ) -> CallResult:
+        """Call the student's ``name(*args, **kwargs)`` in the worker.
+
+        ``standins`` names student functions to replace, for this call, by the
+        reference's (computed here, in the trusted process). Raises
+        :class:`CallFailed` when no value comes back.
+        """
+        if name in self._broken:
+            raise CallFailed("skipped", self._broken[name])
+        if time.monotonic() >= self._deadline:
+            raise CallFailed(
+                "budget",
+                f"not run: the submission's total time limit of "
+                f"{self.limits.submission_seconds:g} s was used up by earlier calls",
+            )
+        self._ensure_worker()
+        if self._load_failure:
+            raise CallFailed("load", self._load_failure)
+        assert self.load_report is not None
+        if name not in self.load_report.functions:
+            raise CallFailed("missing", _missing_sentence(name, self.load_report))
+        request = {
+            "op": "call",
+            "fn": name,
+            "args": [protocol.encode(a) for a in args],
+            "kwargs": {k: protocol.encode(v) for k, v in kwargs.items()},
+            "standins": list(standins),
+        }
+        deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
+        try:
+            protocol.send(self._sock, request)
+            while True:
+                reply = protocol.receive(self._sock, deadline)
+                if reply["op"] == "standin":
+                    self._answer_standin(reply)
+                    continue
+                if reply["op"] == "result":
+                    return self._result(name, reply)
+                raise protocol.ProtocolError(f"unexpected {reply['op']!r} during a call")
+        except protocol.PeerTimeout:
+            limit = self.limits.call_seconds
+            over_budget = deadline >= self._deadline
+            self._stop_worker(graceful=False)
+            sentence = (
+                f"{name} was stopped when the submission's total time limit of "
+                f"{self.limits.submission_seconds:g} s ran out"
+                if over_budget
+                else f"{name} did not return within the time limit of {limit:g} s "
+                "(an endless loop, or far too much work?)"
+            )
+            self._broken[name] = f"not run again: {sentence}"
+            raise CallFailed("timeout", sentence) from None
+        except (protocol.PeerClosed, protocol.ProtocolError, OSError) as error:
+            sentence = self._death_sentence(name, error)
+            self._broken[name] = f"not run again: {sentence}"
+            raise CallFailed("crash", sentence) from None
+
+    def _result(self, name: str, reply: dict) -> CallResult:
+        output = str(reply.get("output", ""))[: self.limits.output_chars]
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            if not isinstance(error, dict):
+                error = {}
+            raise CallFailed(
+                "exception", _exception_sentence(name, error), {**error, "output": output}
+            )
+        value = protocol.decode(reply["value"])
+        mutated = tuple(i for i in reply.get("mutated", []) if isinstance(i, int))
+        return CallResult(value, protocol.type_name_of(reply["value"]), mutated, output)
+
+    def _answer_standin(self, request: dict) -> None:
+        try:
+            args = [protocol.decode(a) for a in request["args"]]
+            kwargs = {str(k): protocol.decode(v) for k, v in request["kwargs"].items()}
+            value = self.standin_handler(str(request["fn"]), args, kwargs)
+            answer = {"op": "standin_result", "ok": True, "value": protocol.encode(value)}
+        except Exception as error:  # the reference refused the arguments: tell the student code
+            answer = {"op": "standin_result", "ok": False, "message": str(error)[:500]}
+        protocol.send(self._sock, answer)
+
+    # -- worker processes ----------------------------------------------------------------------
+
+    def _ensure_worker(self) -> None:
+        if self._process is not None or self._load_failure:
+            return
+        deadline = min(time.monotonic() + STARTUP_SECONDS, self._deadline + STARTUP_SECONDS)
+        self._spawn()
+        try:
+            ready = protocol.receive(self._sock, deadline)
+            if ready["op"] != "ready":
+                raise protocol.ProtocolError("worker did not report ready")
+            if not self.isolation:
+                self.isolation = ready.get("isolation") or {}
+            protocol.send(
+                self._sock,
+                {
+                    "op": "load",
+                    "module": self.module_name,
+                    "chunks": [vars_of(c) for c in self.chunks],
+                },
+            )
+            load_deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
+            loaded = protocol.receive(self._sock, load_deadline)
+        except protocol.PeerTimeout:
+            self._stop_worker(graceful=False)
+            self._fail_load(
+                f"loading your file did not finish within {self.limits.call_seconds:g} s: "
+                "code at the top level of the file (outside any function) runs when it is "
+                "loaded, and it did not finish"
+            )
+            return
+        except (protocol.PeerClosed, protocol.ProtocolError, OSError) as error:
+            self._fail_load(
+                "your file ended the grading process while it was being loaded: "
+                + self._death_sentence(None, error)
+            )
+            return
+        if self.load_report is None:
+            self.load_report = LoadReport(
+                functions=tuple(str(f) for f in loaded.get("functions", [])),
+                errors=tuple(e for e in loaded.get("errors", []) if isinstance(e, dict)),
+                output=str(loaded.get("output", ""))[: self.limits.output_chars],
+            )
+
+    def _fail_load(self, sentence: str) -> None:
+        self._load_failure = sentence
+        if self.load_report is None:
+            self.load_report = LoadReport(failure=sentence)
+
+    def _spawn(self) -> None:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        parent, child = socket.socketpair()
+        limits = {
+            "memory_bytes": self.limits.memory_bytes,
+            "cpu_seconds": max(1, int(self.limits.submission_seconds) + 1),
+            "file_bytes": self.limits.file_bytes,
+            "output_chars": self.limits.output_chars,
+        }
+        bootstrap = (
+            f"import sys; sys.path.insert(0, {str(PACKAGE_PARENT)!r}); "
+            "from autograder.sandbox.worker import main; main()"
+        )
+        with open(self.scratch / "process-output.txt", "ab") as output:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    bootstrap,
+                    "--fd",
+                    str(child.fileno()),
+                    "--scratch",
+                    str(self.scratch),
+                    "--limits",
+                    json.dumps(limits),
+                    "--packages",
+                    ",".join(self.packages),
+                ],
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                cwd=self.scratch,
+                env=self._environment(),
+                start_new_session=True,
+            )
+        child.close()
+        LIVE_WORKERS.add(self._process.pid)
+        self._sock = parent
+        self.workers_started += 1
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "HOME": str(self.scratch),
+            "TMPDIR": str(self.scratch),
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.update({k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ})
+        return env
+
+    def _stop_worker(self, graceful: bool) -> None:
+        process, sock = self._process, self._sock
+        self._process = self._sock = None
+        if process is None:
+            return
+        LIVE_WORKERS.discard(process.pid)
+        if graceful and sock is not None:
+            with contextlib.suppress(OSError, protocol.ProtocolError):
+                protocol.send(sock, {"op": "exit"})
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.kill()
+        process.wait()
+        if sock is not None:
+            sock.close()
+
+    def _death_sentence(self, name: str | None, error: Exception) -> str:
+        process = self._process
+        returncode = None
+        if process is not None:
+            try:
+                returncode = process.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
+                returncode = None
+        self._stop_worker(graceful=False)
+        who = f"{name} " if name else ""
+        if isinstance(error, protocol.ProtocolError):
+            return f"{who}made the grading process send garbled data ({error})"
+        if returncode is None:
+            return f"{who}broke the connection to the grader"
+        if returncode < 0:
+            sig = -returncode
+            reason = {
+                signal.SIGSEGV: "a segmentation fault (a crash inside the interpreter or a "
+                "C library, e.g. from unbounded recursion)",
+                signal.SIGXCPU: "the CPU time limit",
+                signal.SIGKILL: "being killed (often: the memory limit)",
+                signal.SIGABRT: "an abort (often: running out of memory)",
+                signal.SIGBUS: "a bus error",
+            }.get(
+                sig,
+                f"signal {signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig}",
+            )
+            return f"{who}crashed the process: it was ended by {reason}"
+        return (
+            f"{who}ended the process (exit code {returncode}): "
+            "it called os._exit() or something like it"
+        )
+
+    def _process_output(self) -> str:
+        path = self.scratch / "process-output.txt"
+        try:
+            with open(path, "rb") as stream:
+                data = stream.read(self.limits.output_chars + 1)
+        except OSError:
+            return ""
+        text = data.decode(errors="replace")
+        if len(text) > self.limits.output_chars:
+            text = text[: self.limits.output_chars] + "\n[... output truncated]"
+        return text
+
+
+def vars_of(chunk: Chunk) -> dict:
+    return {"label": chunk.label, "filename": chunk.filename, "source": chunk.source}
+
+
+def _missing_sentence(name: str, report: LoadReport) -> str:
+    sentence = f"your file does not define a function called {name}"
+    if report.errors:
+        first = report.errors[0]
+        sentence += (
+            f" (loading it stopped with {first.get('type')} at line {first.get('line')}"
+            f"{' of ' + str(first.get('where')) if first.get('where') not in (None, 'file') else ''}"
+            ", so what comes after may never have run)"
+        )
+    return sentence
+
+
+def _exception_sentence(name: str, error: dict) -> str:
+    kind = str(error.get("type", "an error"))[:80]
+    message = str(error.get("message", ""))[:300]
+    line = error.get("line")
+    if kind == "NotImplementedError":
+        return f"{name} is not implemented yet (it still raises NotImplementedError)"
+    if kind == "MemoryError":
+        return f"{name} used more memory than the limit allows (MemoryError)"
+    if kind == "SystemExit":
+        return f"{name} called sys.exit() instead of returning a value"
+    if kind == "RecursionError":
+        return f"{name} recursed without end (RecursionError: {message})"
+    where = f" at line {line}" if isinstance(line, int) else ""
+    return f"{name} raised {kind}{where}: {message}"

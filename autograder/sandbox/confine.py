@@ -1,0 +1,493 @@
+"""Confine the current process before it imports untrusted student code.
+
+A freshly started worker calls :func:`confine` on itself, once, after it has imported everything
+it needs and before it runs student code. Every step is best effort; the returned
+:class:`Isolation` says what is in force and what could not be applied. In order:
+
+1. rlimits: address space (current VmSize + budget), CPU seconds, file size (SIGXFSZ ignored, so
+   an over-large write raises ``OSError``), no core dumps.
+2. ``PR_SET_NO_NEW_PRIVS``.
+3. New user, network and PID namespaces, with the process's own uid and gid mapped to themselves:
+   files stay accessible through their owner bits, the process holds no capability in the initial
+   namespace, and its network namespace has only a loopback that is down (no TCP, no UDP).
+4. No fork: the first child created in the new PID namespace is its init; it exits at once, so the
+   namespace is dead and every later fork, clone or thread creation fails, even as root. The kernel
+   refuses another CLONE_NEWPID while this one is pending, so student code cannot undo it.
+   ``RLIMIT_NPROC = 0`` is set too; alone it stops any uid but 0: the kernel exempts real uid 0
+   from RLIMIT_NPROC whatever its capabilities, also inside a user namespace.
+5. Lock-down: no nested user namespaces, not dumpable, every capability dropped. (While it holds
+   the capabilities of its own user namespace, a process mapped to uid 0 still bypasses the
+   permission bits of root-owned files.)
+6. Landlock: read-only access beneath ``read_paths``, full access beneath ``write_paths``, no TCP
+   bind or connect, no signals to and no abstract unix sockets of processes outside the sandbox.
+
+The caller must:
+
+- start the worker single-threaded and keep it so: set ``OPENBLAS_NUM_THREADS``,
+  ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 in its environment before numpy is imported
+  (unshare refuses a multi-threaded process, and no thread can be started after confining);
+- import every package the student code may use before confining, and pass their directories
+  (:func:`python_read_paths`) plus the student's own folder as ``read_paths``: ``site-packages``,
+  the working directory and the project folder are not readable afterwards;
+- read the worker's output through pipes opened before confining (RLIMIT_FSIZE caps files, not
+  pipes) and enforce a wall-clock timeout from the parent, which may still signal the worker.
+
+Not covered: connecting to pathname unix sockets that are writable by the worker's uid (Landlock
+ABI 7 does not restrict it; only a mount namespace or seccomp would).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import importlib.util
+import os
+import signal
+import stat
+import sys
+import sysconfig
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.platform != "win32":
+    import resource
+
+__all__ = ["Isolation", "Limits", "confine", "landlock_abi_version", "python_read_paths"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of a confined worker.
+
+    Attributes:
+        memory_bytes: address space the worker may map on top of what it maps when confined.
+        cpu_seconds: CPU time after which the kernel sends SIGXCPU (and SIGKILL one second later,
+            should the worker catch SIGXCPU).
+        file_bytes: size of the largest file the worker may write (RLIMIT_FSIZE); it also caps a
+            stdout redirected to a file.
+    """
+
+    memory_bytes: int
+    cpu_seconds: int
+    file_bytes: int
+
+    def __post_init__(self) -> None:
+        for name in ("memory_bytes", "cpu_seconds", "file_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What :func:`confine` put in force.
+
+    Attributes:
+        level: ``"full"`` when the namespaces, no-fork and Landlock's filesystem, network and
+            signal restrictions are all in force; ``"partial"`` when some of them are; ``"none"``
+            when nothing beyond rlimits (and no_new_privs) is.
+        mechanisms: what is in force, in the order applied, e.g. ``("rlimits", "no_new_privs",
+            "user+net namespace", "no-fork", ..., "landlock-fs", "landlock-net",
+            "landlock-signal-scope")``.
+        missing: what could not be applied, each as ``"<mechanism>: <reason>"``.
+    """
+
+    level: str
+    mechanisms: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+_ESSENTIAL = (
+    "user+net namespace",
+    "no-fork",
+    "landlock-fs",
+    "landlock-net",
+    "landlock-signal-scope",
+)
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWPID = 0x20000000
+_CLONE_NEWNET = 0x40000000
+_PR_SET_DUMPABLE = 4
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+# Landlock (include/uapi/linux/landlock.h). These syscall numbers are shared by x86_64 and aarch64.
+_SYS_LANDLOCK_CREATE_RULESET = 444
+_SYS_LANDLOCK_ADD_RULE = 445
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_FS_EXECUTE = 1 << 0
+_FS_WRITE_FILE = 1 << 1
+_FS_READ_FILE = 1 << 2
+_FS_READ_DIR = 1 << 3
+_FS_ABI1 = (1 << 13) - 1  # EXECUTE … MAKE_SYM
+_FS_REFER = 1 << 13  # ABI 2
+_FS_TRUNCATE = 1 << 14  # ABI 3
+_FS_IOCTL_DEV = 1 << 15  # ABI 5
+_FS_FILE_RIGHTS = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+_FS_READ_RIGHTS = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+_NET_TCP_BIND_AND_CONNECT = (1 << 0) | (1 << 1)  # ABI 4
+_SCOPE_ABSTRACT_UNIX_SOCKET_AND_SIGNAL = (1 << 0) | (1 << 1)  # ABI 6
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = (
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    )
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1  # __attribute__((packed)) in the kernel header
+    _fields_ = (("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32))
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    )
+
+
+def confine(read_paths: Sequence[Path], write_paths: Sequence[Path], limits: Limits) -> Isolation:
+    """Confine the calling process for good; call once, before any untrusted code runs.
+
+    Parameters:
+        read_paths: files and directories the process may still read (and execute) beneath;
+            paths that do not exist are skipped. Start from :func:`python_read_paths`.
+        write_paths: files and directories the process may read, create, write and delete
+            beneath, typically one scratch folder.
+        limits: the resource limits.
+
+    Returns:
+        What is in force and what is missing; see :class:`Isolation`. On a platform other than
+        Linux only the rlimits are applied and the level is ``"none"``.
+    """
+    mechanisms: list[str] = []
+    missing: list[str] = []
+
+    def step(name: str, action: Callable[[], object]) -> bool:
+        error = _error_of(action)
+        if error is None:
+            mechanisms.append(name)
+        else:
+            missing.append(f"{name}: {error}")
+        return error is None
+
+    if sys.platform == "win32":
+        return Isolation("none", (), ("rlimits: not available on Windows",))
+    rlimit_errors = _apply_rlimits(limits)
+    missing += rlimit_errors
+    if len(rlimit_errors) < 4:
+        mechanisms.append("rlimits")
+    if sys.platform != "linux":
+        missing.append(f"namespaces, no-fork, landlock: not available on {sys.platform}")
+        return Isolation("none", tuple(mechanisms), tuple(missing))
+
+    uid = os.getuid()
+    step("no_new_privs", lambda: _prctl(_PR_SET_NO_NEW_PRIVS, 1))
+    in_userns = step("user+net namespace", _enter_namespaces)
+    sealed_error = "no new PID namespace"
+    if in_userns and _pid_namespace_pending():
+        sealed_error = _error_of(_seal_pid_namespace)
+    nproc_error = _error_of(lambda: _lower_rlimit(resource.RLIMIT_NPROC, 0, 0))
+    if in_userns:
+        # Only inside its own user namespace: outside it, as root, this would set the host's limit.
+        step("no-nested-userns", _forbid_nested_user_namespaces)
+    step("not-dumpable", lambda: _prctl(_PR_SET_DUMPABLE, 0))
+    caps_dropped = step("caps-dropped", _drop_capabilities)
+
+    nproc_binds = nproc_error is None and uid != 0 and (in_userns or caps_dropped)
+    if sealed_error is None or nproc_binds:
+        mechanisms.append("no-fork")
+    else:
+        nproc_reason = nproc_error or "RLIMIT_NPROC does not bind real uid 0 or a capable process"
+        missing.append(f"no-fork: {sealed_error}; {nproc_reason}")
+
+    abi = landlock_abi_version()
+    if abi == 0:
+        missing.append("landlock: not available in this kernel")
+    else:
+        error = _error_of(lambda: _apply_landlock(read_paths, write_paths, abi, missing))
+        if error is not None:
+            missing.append(f"landlock: {error}")
+        else:
+            mechanisms.append("landlock-fs")
+            if abi >= 4:
+                mechanisms.append("landlock-net")
+            else:
+                missing.append(f"landlock-net: Landlock ABI {abi} < 4")
+            if abi >= 6:
+                mechanisms += ["landlock-signal-scope", "landlock-abstract-unix-scope"]
+            else:
+                missing.append(f"landlock-signal-scope: Landlock ABI {abi} < 6")
+
+    in_force = [name in mechanisms for name in _ESSENTIAL]
+    level = "full" if all(in_force) else "partial" if any(in_force) else "none"
+    return Isolation(level, tuple(mechanisms), tuple(missing))
+
+
+def python_read_paths(packages: Sequence[str] = ("numpy",)) -> list[Path]:
+    """Paths a confined interpreter must read to keep importing the stdlib and ``packages``.
+
+    These are the entries of the base interpreter's stdlib directory (lib-dynload included) but
+    not its ``site-packages``, each named package's directory and its ``<name>.libs`` sibling
+    (where auditwheel puts bundled shared libraries), the system library directories,
+    ``/etc/ld.so.cache``, ``/dev/null`` and ``/dev/urandom``; only those that exist. Neither
+    a whole ``site-packages``, nor the working directory, nor the project folder is included.
+
+    Raises:
+        ModuleNotFoundError: a package in ``packages`` cannot be found.
+    """
+    base = {
+        "base": sys.base_prefix,
+        "installed_base": sys.base_prefix,
+        "platbase": sys.base_exec_prefix,
+        "installed_platbase": sys.base_exec_prefix,
+    }
+    paths: list[Path] = []
+    for key in ("stdlib", "platstdlib"):
+        stdlib = Path(sysconfig.get_path(key, vars=base))
+        if stdlib.is_dir():
+            # Entry by entry, since a Landlock rule covers a whole tree and the base interpreter's
+            # site-packages may hold anything, the grader's own package and hidden checks included.
+            # (Import still finds stdlib modules: the interpreter listed this directory at startup.)
+            paths += [p for p in sorted(stdlib.iterdir()) if p.name not in _SITE_DIRS]
+    paths += [Path(entry) for entry in sys.path if Path(entry).name == "lib-dynload"]
+    for name in packages:
+        paths += _package_paths(name)
+    paths += [Path(p) for p in _SYSTEM_READ_PATHS]
+    return list(dict.fromkeys(p for p in paths if p.exists()))
+
+
+def landlock_abi_version() -> int:
+    """The Landlock ABI version the running kernel offers, or 0 without Landlock (or Linux)."""
+    if sys.platform != "linux":
+        return 0
+    try:
+        return _syscall(
+            _SYS_LANDLOCK_CREATE_RULESET,
+            None,
+            ctypes.c_size_t(0),
+            ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION),
+        )
+    except OSError:
+        return 0
+
+
+_SITE_DIRS = frozenset({"site-packages", "dist-packages"})
+_SYSTEM_READ_PATHS = (
+    "/usr/lib",
+    "/lib",
+    "/lib64",
+    "/usr/lib64",
+    "/etc/ld.so.cache",
+    "/dev/null",
+    "/dev/urandom",
+)
+
+
+def _package_paths(name: str) -> list[Path]:
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        raise ModuleNotFoundError(f"python_read_paths: no package named {name!r}", name=name)
+    if spec.submodule_search_locations:
+        roots = [Path(location) for location in spec.submodule_search_locations]
+    elif spec.origin is not None:
+        roots = [Path(spec.origin)]
+    else:
+        roots = []
+    return roots + [root.with_name(f"{name}.libs") for root in roots]
+
+
+def _error_of(action: Callable[[], object]) -> str | None:
+    """Run ``action``; return None on success, else the reason it failed."""
+    try:
+        action()
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def _proc_status() -> dict[str, str]:
+    with open("/proc/self/status") as status:
+        return {key: value.strip() for key, _, value in (line.partition(":") for line in status)}
+
+
+def _lower_rlimit(which: int, soft: int, hard: int) -> None:
+    """Set a limit, never above its current hard limit (raising that would need privilege)."""
+    current_hard = resource.getrlimit(which)[1]
+    if current_hard != resource.RLIM_INFINITY:
+        hard = min(hard, current_hard)
+    resource.setrlimit(which, (min(soft, hard), hard))
+
+
+def _apply_rlimits(limits: Limits) -> list[str]:
+    """Apply the four rlimits; return a reason for each one that failed."""
+    errors: list[str] = []
+    if sys.platform == "linux":
+        vm_size = int(_proc_status()["VmSize"].split()[0]) * 1024  # "123456 kB"
+        budget = vm_size + limits.memory_bytes
+        memory_error = _error_of(lambda: _lower_rlimit(resource.RLIMIT_AS, budget, budget))
+    else:
+        memory_error = "no /proc/self/status to measure the current address space"
+    if memory_error is not None:
+        errors.append(f"RLIMIT_AS: {memory_error}")
+    cpu = limits.cpu_seconds
+    for name, which, soft, hard in (
+        # The hard limit, one second later, sends SIGKILL to a worker that catches SIGXCPU.
+        ("RLIMIT_CPU", resource.RLIMIT_CPU, cpu, cpu + 1),
+        ("RLIMIT_FSIZE", resource.RLIMIT_FSIZE, limits.file_bytes, limits.file_bytes),
+        ("RLIMIT_CORE", resource.RLIMIT_CORE, 0, 0),
+    ):
+        error = _error_of(
+            lambda which=which, soft=soft, hard=hard: _lower_rlimit(which, soft, hard)
+        )
+        if error is not None:
+            errors.append(f"{name}: {error}")
+    # Ignored, SIGXFSZ no longer kills: the write that crosses RLIMIT_FSIZE fails with EFBIG.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return errors
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> int:
+    if result == -1:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+    return result
+
+
+def _syscall(number: int, *args: object) -> int:
+    return _check(_libc().syscall(ctypes.c_long(number), *args), f"syscall {number}")
+
+
+def _prctl(option: int, value: int) -> None:
+    zero = ctypes.c_ulong(0)
+    _check(_libc().prctl(option, ctypes.c_ulong(value), zero, zero, zero), f"prctl({option})")
+
+
+def _enter_namespaces() -> None:
+    """Unshare user, network and (if allowed) PID namespaces, keeping the same uid and gid."""
+    threads = _proc_status().get("Threads", "1")
+    if threads != "1":
+        raise ValueError(
+            f"{threads} threads are running and unshare needs one; set OPENBLAS_NUM_THREADS=1, "
+            "OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1 before importing numpy",
+        )
+    uid, gid = os.geteuid(), os.getegid()
+    libc = _libc()
+    if libc.unshare(ctypes.c_int(_CLONE_NEWUSER | _CLONE_NEWNET | _CLONE_NEWPID)) != 0:
+        _check(libc.unshare(ctypes.c_int(_CLONE_NEWUSER | _CLONE_NEWNET)), "unshare")
+    # Without privilege in the parent namespace a process may map only its own ids, and must
+    # deny setgroups before it writes its gid_map.
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+
+
+def _pid_namespace_pending() -> bool:
+    """Whether fork would create a new PID namespace's init."""
+    try:
+        return os.readlink("/proc/self/ns/pid") != os.readlink("/proc/self/ns/pid_for_children")
+    except FileNotFoundError:  # what the link reads while the new namespace has no process yet
+        return True
+
+
+def _seal_pid_namespace() -> None:
+    """Create the new PID namespace's init and let it exit: no process can start there again."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _forbid_nested_user_namespaces() -> None:
+    # This limit is per user namespace and its owner may lower it; at 0, student code cannot
+    # create a nested user namespace to regain capabilities in it.
+    Path("/proc/sys/user/max_user_namespaces").write_text("0")
+
+
+def _drop_capabilities() -> None:
+    libc = _libc()
+    for capability in range(64):
+        # Emptying the bounding set stops an execve as uid 0 from regaining capabilities. It
+        # fails with EINVAL past the last capability, or EPERM when there is nothing to drop.
+        if libc.prctl(_PR_CAPBSET_DROP, ctypes.c_ulong(capability), *(ctypes.c_ulong(0),) * 3):
+            break
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()  # all zero: no effective, permitted or inheritable capability
+    _check(libc.capset(ctypes.byref(header), data), "capset")
+
+
+def _landlock_fs_rights(abi: int) -> int:
+    rights = _FS_ABI1
+    if abi >= 2:
+        rights |= _FS_REFER
+    if abi >= 3:
+        rights |= _FS_TRUNCATE
+    if abi >= 5:
+        rights |= _FS_IOCTL_DEV
+    return rights
+
+
+def _apply_landlock(
+    read_paths: Sequence[Path], write_paths: Sequence[Path], abi: int, missing: list[str]
+) -> None:
+    """Restrict this process with a Landlock ruleset; note skipped paths in ``missing``."""
+    fs_rights = _landlock_fs_rights(abi)
+    attr = _RulesetAttr(
+        handled_access_fs=fs_rights,
+        handled_access_net=_NET_TCP_BIND_AND_CONNECT if abi >= 4 else 0,
+        scoped=_SCOPE_ABSTRACT_UNIX_SOCKET_AND_SIGNAL if abi >= 6 else 0,
+    )
+    ruleset = _syscall(
+        _SYS_LANDLOCK_CREATE_RULESET,
+        ctypes.byref(attr),
+        ctypes.c_size_t(ctypes.sizeof(attr)),
+        ctypes.c_uint32(0),
+    )
+    try:
+        # No net rule is added: every TCP bind and connect is refused.
+        for paths, rights in ((read_paths, _FS_READ_RIGHTS), (write_paths, fs_rights)):
+            for path in paths:
+                error = _error_of(lambda path=path, rights=rights: _allow(ruleset, path, rights))
+                if error is not None:
+                    missing.append(f"landlock-fs: {path} skipped: {error}")
+        _syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+    finally:
+        os.close(ruleset)
+
+
+def _allow(ruleset: int, path: Path, rights: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            rights &= _FS_FILE_RIGHTS  # the kernel rejects directory rights on a file (EINVAL)
+        rule = _PathBeneathAttr(rights, fd)
+        _syscall(
+            _SYS_LANDLOCK_ADD_RULE,
+            ctypes.c_int(ruleset),
+            ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+            ctypes.byref(rule),
+            ctypes.c_uint32(0),
+        )
+    finally:
+        os.close(fd)
