@@ -28,3 +28,46 @@ def load_module_from_path(name: str, path: Path) -> ModuleType:
 def reference() -> ModuleType:
     """The hidden reference solution, ``reference/regression_losses.py``, loaded by path."""
     return load_module_from_path("reference_regression_losses", REFERENCE_PATH)
+
+
+SHARED_EXAMPLES = REPO_ROOT.parent / "shared" / "examples" / "submissions"
+SUBMISSIONS = REPO_ROOT / "tests" / "submissions"
+SAMPLES = REPO_ROOT / "autograder" / "samples"
+
+
+@pytest.fixture(scope="session")
+def shared_examples() -> Path:
+    """The team's example submissions (``../shared/examples/submissions`` beside the repo)."""
+    if not SHARED_EXAMPLES.is_dir():
+        pytest.skip(f"the shared examples are not beside this checkout ({SHARED_EXAMPLES})")
+    return SHARED_EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def assignment():
+    """The regression_losses assignment as configured in the kit's grading.yaml."""
+    from autograder.config import load_config
+
+    return load_config(REPO_ROOT / "grading.yaml").assignment("regression_losses")
+
+
+@pytest.fixture(scope="session")
+def grade(assignment):
+    """Grade a submission file in this (trusted) process; returns the GradeResult."""
+    from autograder.grading.runner import grade_submission, load_reference
+    from autograder.grading.submission import read_submission
+
+    trusted_reference = load_reference(assignment)
+    graded: dict[tuple[Path, int | None], object] = {}
+
+    def grade_file(path: Path, seed: int | None = None, fresh: bool = False):
+        """Grade ``path`` (results are reused across tests unless ``fresh``)."""
+        key = (Path(path), seed)
+        if fresh or key not in graded:
+            submission = read_submission(path, assignment.module)
+            graded[key] = grade_submission(
+                assignment, submission, seed=seed, reference=trusted_reference
+            ).result
+        return graded[key]
+
+    return grade_file

@@ -58,7 +58,9 @@ def attempt(name, action):
 EPILOGUE = "\nprint(json.dumps(result))\n"
 
 
-def spawn(body: str, scratch: Path, *args: object, limits: Limits = LIMITS, timeout: float = 30):
+def spawn(
+    body: str, scratch: Path, *args: object, limits: Limits = LIMITS, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     """Run PRELUDE + body in a fresh interpreter, single-threaded as confine requires."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     env["MKL_NUM_THREADS"] = "1"

@@ -13,13 +13,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_EXAMPLES as SUBMISSIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = REPO_ROOT / "assignments" / "regression_losses"
 PUBLIC_TESTS = ASSIGNMENT / "test_regression_losses.py"
 EXPERIMENT = ASSIGNMENT / "sign_flip_experiment.py"
 REFERENCE = REPO_ROOT / "reference" / "regression_losses.py"
-SUBMISSIONS = Path("/work/shared/examples/submissions")
 
 FUNCTIONS = ["mse", "mae", "mse_grad", "mae_grad", "predict", "linear_grads", "gd_step", "fit"]
 NOT_IMPLEMENTED = "is not implemented yet (it still raises NotImplementedError)"

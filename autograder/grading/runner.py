@@ -170,6 +170,11 @@ def _load_problems(load, submission: Submission) -> list[str]:
         if error.get("kind") == "syntax":
             text = f": {error.get('text')}" if error.get("text") else ""
             problems.append(f"Syntax error{place}{line}: {error.get('message')}{text}")
+        elif error.get("type") == "SystemExit":
+            problems.append(
+                f"Your file called sys.exit(){place}{line} while being loaded; "
+                "nothing after that line ran"
+            )
         else:
             problems.append(
                 f"{error.get('type')}{place}{line} while loading your file: {error.get('message')}"
@@ -201,6 +206,9 @@ def _summary(
         )
     printed = (load_output + process_output).strip()
     if printed:
-        lines.append("Your file printed while being loaded (first part):")
+        lines.append(
+            "----- what your code printed (the first part; it plays no part in the grade) -----"
+        )
         lines.append(printed[:2000])
+        lines.append("----- end of what your code printed -----")
     return "\n".join(lines)

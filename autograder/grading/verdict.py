@@ -76,6 +76,10 @@ class Case:
             )
         return result.value
 
+    def call_array(self) -> np.ndarray:
+        """:meth:`call`, then the value as a float array (a non-numeric value fails the case)."""
+        return as_float_array(self.call(), self.function, self.got_type)
+
     def expect_close(
         self,
         got: Any,
@@ -178,7 +182,7 @@ def as_float_array(value: Any, function: str, type_name: str = "") -> np.ndarray
     """Convert a student's return value to a float array, or fail the case with a sentence."""
     if isinstance(value, Unencodable):
         raise CaseFailed(
-            f"{function} returned a {value.type_name}, which is not a number or an array of numbers"
+            f"{function} returned an object of type {value.type_name}, which is not a number or an array of numbers"
         )
     if value is None:
         raise CaseFailed(f"{function} returned None: did you forget the return statement?")

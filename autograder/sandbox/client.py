@@ -39,7 +39,7 @@ class SandboxLimits:
     submission_seconds: float
     memory_bytes: int
     output_chars: int
-    file_bytes: int = 1 << 20
+    file_bytes: int = 64 << 20  # largest file the worker may write, its stdout/stderr included
 
 
 @dataclass(frozen=True)
@@ -424,6 +424,8 @@ def _exception_sentence(name: str, error: dict) -> str:
         return f"{name} used more memory than the limit allows (MemoryError)"
     if kind == "SystemExit":
         return f"{name} called sys.exit() instead of returning a value"
+    if error.get("hint"):
+        return f"{name} raised {kind}: {message} ({error['hint']})"
     if kind == "RecursionError":
         return f"{name} recursed without end (RecursionError: {message})"
     where = f" at line {line}" if isinstance(line, int) else ""

@@ -186,9 +186,9 @@ def confine(read_paths: Sequence[Path], write_paths: Sequence[Path], limits: Lim
 
     if sys.platform == "win32":
         return Isolation("none", (), ("rlimits: not available on Windows",))
-    rlimit_errors = _apply_rlimits(limits)
+    rlimits_set, rlimit_errors = _apply_rlimits(limits)
     missing += rlimit_errors
-    if len(rlimit_errors) < 4:
+    if rlimits_set:
         mechanisms.append("rlimits")
     if sys.platform != "linux":
         missing.append(f"namespaces, no-fork, landlock: not available on {sys.platform}")
@@ -332,8 +332,8 @@ def _lower_rlimit(which: int, soft: int, hard: int) -> None:
     resource.setrlimit(which, (min(soft, hard), hard))
 
 
-def _apply_rlimits(limits: Limits) -> list[str]:
-    """Apply the four rlimits; return a reason for each one that failed."""
+def _apply_rlimits(limits: Limits) -> tuple[int, list[str]]:
+    """Apply the four rlimits; return how many were set and a reason for each failure."""
     errors: list[str] = []
     if sys.platform == "linux":
         vm_size = int(_proc_status()["VmSize"].split()[0]) * 1024  # "123456 kB"
@@ -355,9 +355,12 @@ def _apply_rlimits(limits: Limits) -> list[str]:
         )
         if error is not None:
             errors.append(f"{name}: {error}")
+    set_count = 4 - len(errors)
     # Ignored, SIGXFSZ no longer kills: the write that crosses RLIMIT_FSIZE fails with EFBIG.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    return errors
+    error = _error_of(lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN))
+    if error is not None:
+        errors.append(f"SIGXFSZ ignored: {error}")
+    return set_count, errors
 
 
 @functools.cache

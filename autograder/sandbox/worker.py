@@ -20,6 +20,7 @@ Requests (trusted -> worker) and replies (worker -> trusted)::
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import os
@@ -104,6 +105,7 @@ class Worker:
         sys.modules[module_name] = module
         errors = []
         for chunk in chunks:
+            STUDENT_FILES.add(chunk["filename"])
             try:
                 code = compile(chunk["source"], chunk["filename"], "exec")
             except SyntaxError as error:
@@ -193,7 +195,11 @@ class _Redirect:
 
 
 def _describe_error(error: BaseException, where: str) -> dict:
-    """A plain description of an exception raised by student code."""
+    """A plain description of an exception raised by student code.
+
+    The line reported is the last one in the student's own source (not in numpy
+    or the standard library), so that feedback points at their code.
+    """
     try:
         message = str(error)[:MAX_MESSAGE_CHARS]
     except BaseException:
@@ -201,17 +207,21 @@ def _describe_error(error: BaseException, where: str) -> dict:
     frames = [
         f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_HERE)
     ]
-    line = frames[-1].lineno if frames else None
-    filename = frames[-1].filename if frames else None
-    return {
+    own = [f for f in frames if f.filename in STUDENT_FILES] or frames
+    description = {
         "kind": "exception",
         "type": type(error).__name__,
         "message": message,
         "where": where,
-        "file": filename,
-        "line": line,
+        "file": own[-1].filename if own else None,
+        "line": own[-1].lineno if own else None,
         "traceback": "".join(traceback.format_list(frames[-5:]))[:MAX_MESSAGE_CHARS],
     }
+    if isinstance(error, OSError) and any(f.name in PROCESS_STARTERS for f in frames):
+        description["hint"] = "starting another process is not allowed while grading"
+    elif isinstance(error, OSError) and error.errno == errno.EFBIG:
+        description["hint"] = "your code wrote more output or file data than grading allows"
+    return description
 
 
 def _describe_syntax_error(error: SyntaxError, where: str) -> dict:
@@ -227,6 +237,16 @@ def _describe_syntax_error(error: SyntaxError, where: str) -> dict:
 
 
 _HERE = str(Path(__file__).resolve().parent.parent)
+STUDENT_FILES: set[str] = set()
+PROCESS_STARTERS = {
+    "fork",
+    "forkpty",
+    "_execute_child",
+    "_fork_exec",
+    "posix_spawn",
+    "system",
+    "spawnv",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,7 +43,7 @@ def _fit_theta(case) -> np.ndarray | None:
 
 
 def _returned_scalar_for_array(case) -> bool:
-    return np.ndim(case.got) == 0 and np.size(case.args[0]) > 1
+    return isinstance(case.got, float | int) and np.ndim(case.args[0]) >= 1
 
 
 def _fit_never_moved(case) -> bool:
@@ -52,10 +52,17 @@ def _fit_never_moved(case) -> bool:
 
 
 def _fit_diverged(case) -> bool:
+    """Theta ran off (non-finite or huge), or the recorded loss grew from first to last epoch."""
     theta = _fit_theta(case)
-    return theta is not None and (
-        not np.all(np.isfinite(theta)) or bool(np.max(np.abs(theta)) > 1e3)
-    )
+    if theta is None:
+        return False
+    if not np.all(np.isfinite(theta)) or bool(np.max(np.abs(theta)) > 1e3):
+        return True
+    try:
+        history = np.asarray(case.got[1], dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return history.ndim == 1 and history.size > 1 and bool(history[-1] > history[0])
 
 
 CATALOG = [
@@ -311,7 +318,7 @@ CATALOG = [
         "fit",
         "never_updates",
         "fit never updates theta",
-        "{call} returned θ = [0, 0], where it started: the loop must replace theta with the result "
+        "fit returned θ = [0, 0], where it started: the loop must replace theta with the result "
         "of gd_step each epoch (theta = gd_step(theta, grad, lr)).",
         UPDATE_SECTION,
         matches=_fit_never_moved,
@@ -320,7 +327,7 @@ CATALOG = [
         "fit",
         "diverges",
         "fit diverges",
-        "{call} ended at θ = {got}, far from the line: the loss grew instead of falling. Check that "
+        "fit ran off instead of settling on the line (it returned {got}): the loss grew instead of falling. Check that "
         "the step goes against the gradient (θ − lr·grad) and that the gradient's sign is right.",
         UPDATE_SECTION,
         matches=_fit_diverged,

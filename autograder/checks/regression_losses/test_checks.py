@@ -114,7 +114,7 @@ def test_mse_grad_sign(verdict, rng):
     The square forgets the sign of the error; its slope keeps it. The sign is the direction."""
     for y_pred, y_true in loss_pairs(rng):
         with verdict.case("mse_grad", y_pred, y_true) as case:
-            got = np.asarray(case.call(), dtype=float)
+            got = case.call_array()
             want = np.sign(np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float))
             case.expect(
                 got.shape == want.shape,
@@ -157,7 +157,7 @@ def test_mae_grad_sign_and_ties(verdict, rng):
     |e| has no slope at e = 0; the subgradient 0 keeps training from jumping or breaking there."""
     for y_pred, y_true in loss_pairs(rng):
         with verdict.case("mae_grad", y_pred, y_true) as case:
-            got = np.asarray(case.call(), dtype=float)
+            got = case.call_array()
             diff = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
             case.expect(
                 got.shape == diff.shape,
@@ -275,7 +275,7 @@ def test_gd_step_lowers_loss(verdict, rng):
             loss_name = "mse" if loss_of is squared_loss_of_theta else "mae"
             grad = _chain_rule(theta, x, y, loss_name)
             with verdict.case("gd_step", theta, grad, 0.01) as case:
-                new_theta = np.asarray(case.call(), dtype=float)
+                new_theta = case.call_array()
                 before, after = loss_of(x, y)(theta), loss_of(x, y)(new_theta)
                 case.expect(
                     new_theta.shape == (2,) and after < before,

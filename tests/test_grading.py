@@ -1,0 +1,151 @@
+"""Grading real submissions: correct ones in several styles, each catalogued mistake, the shared examples.
+
+Expected scores come from grading.yaml's points (read here, not copied from
+the grader's output) and from what each submission is built to get wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REFERENCE_PATH, SAMPLES, SUBMISSIONS
+
+MISTAKES = sorted((SUBMISSIONS / "regression_losses").glob("*__*.py"))
+
+
+def points_of(assignment, function: str) -> float:
+    """The points of every check that grades ``function`` (by the check-id prefix in grading.yaml)."""
+    return sum(
+        c.points
+        for name, c in assignment.checks.items()
+        if name.startswith(function + "_")
+        and not any(
+            name.startswith(other + "_")
+            for other in assignment.functions
+            if other != function and other.startswith(function)
+        )
+    )
+
+
+def failing_functions(result) -> set[str]:
+    return {tag for check in result.checks if not check.passed for tag in check.tags}
+
+
+def test_the_reference_gets_full_marks(grade, assignment):
+    result = grade(REFERENCE_PATH)
+    assert result.score == assignment.max_score == 20
+    assert all(check.passed and check.mistake is None for check in result.checks)
+
+
+@pytest.mark.parametrize("name", ["correct_vectorised.py", "correct_oop_style.py"])
+def test_correct_styles_get_full_marks(grade, assignment, name):
+    result = grade(SAMPLES / "regression_losses" / name)
+    assert result.score == assignment.max_score
+    assert not result.load_problems
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=[p.stem for p in MISTAKES])
+def test_each_mistake_is_charged_once_and_named(grade, assignment, path):
+    """A submission with one catalogued mistake fails only that function's checks, diagnosed by name."""
+    function, _, mistake = path.stem.partition("__")
+    result = grade(path)
+    assert failing_functions(result) == {function}
+    failed = [c for c in result.checks if not c.passed]
+    assert {c.mistake for c in failed} == {mistake}
+    assert all("(See the lesson, section" in c.output for c in failed)
+    assert (
+        assignment.max_score - points_of(assignment, function)
+        <= result.score
+        < assignment.max_score
+    )
+
+
+def test_every_catalog_entry_has_a_submission(assignment):
+    from autograder.grading.diagnosis import load_catalog
+
+    catalogued = {f"{m.function}__{m.name}" for m in load_catalog(assignment.checks_dir)}
+    assert catalogued == {p.stem for p in MISTAKES}
+
+
+def test_a_correct_submission_gets_no_misconception_hint(grade):
+    result = grade(SAMPLES / "regression_losses" / "correct_oop_style.py")
+    assert all(c.mistake is None and "What went wrong" not in c.output for c in result.checks)
+
+
+def test_the_sign_flip_hint_has_the_numbers(grade):
+    result = grade(SUBMISSIONS / "regression_losses" / "mse_grad__sign_flipped.py")
+    values = next(c for c in result.checks if c.check_id == "mse_grad_values")
+    # the smallest case is ŷ = 4, y = 3: the slope 2·(4 − 3)/1 = 2, the flipped answer −2
+    assert "for ŷ = [4], y = [3] your mse_grad gave [-2]" in values.output
+    assert "positive means 'decrease ŷ'" in values.output
+
+
+def test_the_seed_is_recorded_and_reproducible(grade):
+    path = SAMPLES / "regression_losses" / "correct_vectorised.py"
+    first, second = grade(path, fresh=True), grade(path, fresh=True)
+    assert first.seed == second.seed
+    assert grade(path, seed=7).seed == 7
+
+
+# -- the shared examples: what their README table says ----------------------------------------
+
+
+def test_shared_correct_examples_get_full_marks(grade, shared_examples, assignment):
+    for name in ("correct_plain_loops.py", "correct_notebook.ipynb"):
+        assert grade(shared_examples / name).score == assignment.max_score, name
+
+
+@pytest.mark.parametrize(
+    ("name", "function", "words"),
+    [
+        ("mse_grad_sign_flipped.py", "mse_grad", "opposite sign"),
+        ("mae_grad_abs_instead_of_sign.py", "mae_grad", "lost the sign"),
+        ("gd_step_climbs.py", "gd_step", "climbs the loss"),
+    ],
+)
+def test_shared_mistaken_examples_lose_only_their_function(
+    grade, shared_examples, assignment, name, function, words
+):
+    result = grade(shared_examples / name)
+    assert failing_functions(result) == {function}
+    assert result.score == assignment.max_score - points_of(assignment, function)
+    assert any(words in c.output for c in result.checks if not c.passed)
+
+
+def test_shared_hang_loses_only_mse_in_bounded_time(grade, shared_examples, assignment):
+    result = grade(shared_examples / "hangs_in_mse.py")
+    assert failing_functions(result) == {"mse"}
+    assert result.score == assignment.max_score - points_of(assignment, "mse")
+    mse_check = next(c for c in result.checks if "mse" in c.tags)
+    assert "time limit of 2 s" in mse_check.output
+    # one time limit for the hanging function (it is not run again), plus ordinary grading
+    assert result.execution_time < assignment.limits.call_seconds + 5
+
+
+def test_shared_syntax_error_gets_zero_with_the_line(grade, shared_examples):
+    result = grade(shared_examples / "syntax_error.py")
+    assert result.score == 0
+    assert any("Syntax error at line 10" in p for p in result.load_problems)
+    assert "Syntax error at line 10" in result.output
+
+
+def test_shared_untouched_stubs_get_zero_saying_nothing_is_implemented(grade, shared_examples):
+    result = grade(shared_examples / "untouched_stubs.py")
+    assert result.score == 0
+    assert "Nothing is implemented yet" in result.output
+
+
+def test_shared_fake_results_writer_changes_no_results_file(
+    grade, shared_examples, tmp_path, monkeypatch
+):
+    from autograder.cli import main
+
+    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    assert main(["grade", str(shared_examples / "writes_fake_results.py"), "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["score"] == 0
+    assert not (tmp_path / "results.json").exists()
+    assert not Path("/tmp/results.json").exists()
