@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, help="the folder to write the bundle into"
     )
     _common(release)
+
+    generate = commands.add_parser(
+        "generate", help="regenerate the committed stubs and notebook from the reference and lesson"
+    )
+    _common(generate)
     return parser
 
 
@@ -131,7 +136,25 @@ def run_release(options: argparse.Namespace, config: GradingConfig) -> int:
     return 0
 
 
-COMMANDS = {"grade": run_grade, "demo": run_demo, "release": run_release}
+def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.release import ReleaseError
+    from autograder.release.bundle import update_sources
+
+    try:
+        written = update_sources(config.assignment(options.assignment))
+    except ReleaseError as error:
+        raise UsageError(str(error)) from None
+    for path in written:
+        print(f"Wrote {path}")
+    return 0
+
+
+COMMANDS = {
+    "grade": run_grade,
+    "demo": run_demo,
+    "release": run_release,
+    "generate": run_generate,
+}
 
 
 if __name__ == "__main__":

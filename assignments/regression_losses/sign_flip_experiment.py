@@ -7,7 +7,8 @@ Run it after your functions pass the self-checks::
 It fits a line to noisy data y = 1 + 2x + noise twice, with the MSE:
 
 * **descent**, with your ``fit``: theta := theta - lr * gradient;
-* **flipped**, the same loop with one sign changed: theta := theta + lr * gradient.
+* **flipped**, your ``fit`` again, with the sign in your ``gd_step`` flipped:
+  theta := theta + lr * gradient.
 
 It prints the final loss and theta of each run, and saves both loss curves,
 with a logarithmic loss axis, to ``sign_flip.png``.
@@ -56,14 +57,13 @@ def make_data(seed=SEED):
 
 
 def fit_flipped(x, y, lr=LR, epochs=EPOCHS):
-    """Your fit's loop with one sign changed: the step goes *with* the gradient."""
-    theta = np.zeros(2)
-    history = []
-    for _ in range(epochs):
-        history.append(rl.mse(rl.predict(theta, x), y))
-        grad = rl.linear_grads(theta, x, y, loss="mse")
-        theta = theta + lr * grad  # the flip: gd_step would compute theta - lr * grad
-    return theta, history
+    """Your own fit, with one sign changed in your gd_step: the step goes *with* the gradient."""
+    descend = rl.gd_step
+    rl.gd_step = lambda theta, grad, lr: descend(theta, -np.asarray(grad, dtype=float), lr)
+    try:
+        return rl.fit(x, y, loss="mse", lr=lr, epochs=epochs)
+    finally:
+        rl.gd_step = descend
 
 
 def plot(descent, flipped, path=OUTPUT):

@@ -162,15 +162,6 @@ def test_mse_forgets_the_sign():
     check("mse", ([2.0, 5.0], [3.0, 3.0]), 2.5, "squaring makes +2 and -2 cost the same")
 
 
-def test_mse_averages_over_every_element_of_a_2d_input():
-    # (1 + 4 + 9 + 16) / 4 = 7.5
-    check(
-        "mse",
-        ([[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]),
-        7.5,
-        "the mean runs over all 4 elements, whatever the shape",
-    )
-
 
 # ------------------------------------------------------------------- mae ---
 
@@ -184,15 +175,6 @@ def test_mae_forgets_the_sign():
     # errors [-1, +2]; (1 + 2) / 2 = 1.5
     check("mae", ([2.0, 5.0], [3.0, 3.0]), 1.5, "abs() makes +2 and -2 cost the same")
 
-
-def test_mae_averages_over_every_element_of_a_2d_input():
-    # (1 + 2 + 3 + 4) / 4 = 2.5
-    check(
-        "mae",
-        ([[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]),
-        2.5,
-        "the mean runs over all 4 elements, whatever the shape",
-    )
 
 
 # -------------------------------------------------------------- mse_grad ---
@@ -223,15 +205,6 @@ def test_mse_grad_includes_the_factor_2():
     # n = 1: 2 * (3 - 1) / 1 = 4
     check("mse_grad", ([3.0], [1.0]), [4.0], "d/dŷ (ŷ - y)² = 2(ŷ - y); with n = 1 that is 4")
 
-
-def test_mse_grad_keeps_a_2d_shape_and_divides_by_all_elements():
-    # n = 4: 2 * [[1, 2], [3, 4]] / 4 = [[0.5, 1], [1.5, 2]]
-    check(
-        "mse_grad",
-        ([[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]),
-        [[0.5, 1.0], [1.5, 2.0]],
-        "the gradient has the shape of y_pred, and n counts all 4 elements",
-    )
 
 
 # -------------------------------------------------------------- mae_grad ---
@@ -277,15 +250,6 @@ def test_mae_grad_is_zero_not_nan_when_every_point_is_a_tie():
     )
 
 
-def test_mae_grad_keeps_a_2d_shape_and_divides_by_all_elements():
-    # errors [[-1, 0], [1, 2]]; signs [[-1, 0], [1, 1]] / 4
-    check(
-        "mae_grad",
-        ([[1.0, 2.0], [3.0, 4.0]], [[2.0, 2.0], [2.0, 2.0]]),
-        [[-0.25, 0.0], [0.25, 0.25]],
-        "the gradient has the shape of y_pred, n counts all 4 elements, and a tie gives 0",
-    )
-
 
 # --------------------------------------------------------------- predict ---
 
@@ -299,15 +263,6 @@ def test_predict_after_one_step():
     # [1.2 + 1.4*0, 1.2 + 1.4*2] = [1.2, 4.0]
     check("predict", ([1.2, 1.4], [0.0, 2.0]), [1.2, 4.0], "the line is theta0 + theta1 * x")
 
-
-def test_predict_keeps_a_2d_shape():
-    # 1 + 2 * [[0, 1], [2, 3]] = [[1, 3], [5, 7]]
-    check(
-        "predict",
-        ([1.0, 2.0], [[0.0, 1.0], [2.0, 3.0]]),
-        [[1.0, 3.0], [5.0, 7.0]],
-        "there is one prediction per x, in the shape of x",
-    )
 
 
 # ---------------------------------------------------------- linear_grads ---
@@ -347,15 +302,6 @@ def test_linear_grads_are_positive_when_the_line_is_too_high():
         "the line is above both points, so both partial derivatives must be positive",
     )
 
-
-def test_linear_grads_accepts_2d_data():
-    # the lesson's example as a column: still [-2, -4], and always shape (2,)
-    check(
-        "linear_grads",
-        ([1.0, 1.0], [[0.0], [2.0]], [[1.0], [5.0]]),
-        [-2.0, -4.0],
-        "the result is [dL/dtheta0, dL/dtheta1], shape (2,), whatever the shape of x",
-    )
 
 
 # --------------------------------------------------------------- gd_step ---

@@ -1,0 +1,147 @@
+"""The student bundle: what ``autograder release --out DIR`` writes, checked for leaks first.
+
+The bundle is the assignment's release folder (lesson, public tests,
+experiment) with the stubs and the notebook generated afresh from the
+reference. Before anything is written, every file is scanned; the release is
+refused, with one sentence naming the file and what leaked, if a file holds a
+solution marker, a line of the reference's solutions, the reference itself,
+a hidden check, the mistake catalog or grading configuration. The bundle is
+assembled in a temporary folder and moved into place whole, so a refused or
+failed release leaves nothing half-written, and an existing non-empty folder
+is never overwritten.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from autograder.config import AssignmentConfig, GradingConfig
+from autograder.release.notebook import build_notebook, notebook_text
+from autograder.release.stubs import MARKERS, StubError, solution_lines, stubs_for
+
+SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
+
+
+class ReleaseError(Exception):
+    """The bundle cannot be written; the message is one sentence for the instructor."""
+
+
+def reference_file(assignment: AssignmentConfig) -> Path:
+    path = assignment.reference
+    return path / f"{assignment.module}.py" if path.is_dir() else path
+
+
+def generated_files(assignment: AssignmentConfig) -> dict[str, str]:
+    """The stubs and the notebook, generated from the reference and the lesson."""
+    try:
+        stubs = stubs_for(reference_file(assignment))
+    except StubError as error:
+        raise ReleaseError(str(error)) from None
+    readme_path = assignment.release_dir / "README.md"
+    if not readme_path.exists():
+        raise ReleaseError(f"{readme_path}: the lesson is missing (the notebook is built from it)")
+    notebook = build_notebook(
+        readme_path.read_text(encoding="utf-8"),
+        stubs,
+        assignment.module,
+        list(assignment.functions),
+    )
+    return {f"{assignment.module}.py": stubs, f"{assignment.module}.ipynb": notebook_text(notebook)}
+
+
+def bundle_files(assignment: AssignmentConfig) -> dict[str, bytes]:
+    """Every file of the bundle, by its path relative to the bundle's root."""
+    files: dict[str, bytes] = {}
+    for path in sorted(assignment.release_dir.rglob("*")):
+        relative = path.relative_to(assignment.release_dir)
+        if path.is_dir() or any(part in SKIPPED_NAMES for part in relative.parts):
+            continue
+        files[relative.as_posix()] = path.read_bytes()
+    for name, text in generated_files(assignment).items():
+        files[name] = text.encode("utf-8")
+    return files
+
+
+def find_leaks(
+    files: dict[str, bytes], config: GradingConfig, assignment: AssignmentConfig
+) -> list[str]:
+    """Sentences naming each file of ``files`` that holds something students must not see."""
+    reference_text = reference_file(assignment).read_text(encoding="utf-8")
+    secret_lines = set(solution_lines(reference_text))
+    hidden_names = {p.name for p in assignment.checks_dir.rglob("*.py")} | {config.path.name}
+    hidden_texts = {p.read_bytes() for p in assignment.checks_dir.rglob("*.py")}
+    hidden_texts |= {config.path.read_bytes(), reference_text.encode("utf-8")}
+    check_sources = hidden_check_sources(assignment)
+    leaks = []
+    for name, data in files.items():
+        text = data.decode("utf-8", errors="replace")
+        found = [m for m in MARKERS if m in text]
+        if found:
+            leaks.append(f"{name} contains the marker {found[0]!r}")
+        elif Path(name).name in hidden_names:
+            leaks.append(f"{name} has the name of a hidden grading file")
+        elif data in hidden_texts:
+            leaks.append(f"{name} is a copy of the reference, a hidden check or the grading config")
+        elif any(line.strip() in secret_lines for line in text.splitlines()):
+            line = next(line.strip() for line in text.splitlines() if line.strip() in secret_lines)
+            leaks.append(f"{name} contains a line of the reference solution ({line!r})")
+        elif any(source in text for source in check_sources):
+            leaks.append(f"{name} contains the code of a hidden check")
+        elif "checks_dir:" in text and "assignments:" in text:
+            leaks.append(f"{name} looks like grading configuration")
+    return leaks
+
+
+def hidden_check_sources(assignment: AssignmentConfig) -> set[str]:
+    """The source text of every function in the assignment's hidden check files."""
+    sources = set()
+    for path in assignment.checks_dir.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef):
+                segment = ast.get_source_segment(text, node)
+                if segment and segment.count("\n") >= 2:
+                    sources.add(segment)
+    return sources
+
+
+def write_release(config: GradingConfig, assignment: AssignmentConfig, out: Path) -> list[str]:
+    """Write the checked bundle to ``out`` (which must not exist, or be empty); return its files."""
+    files = bundle_files(assignment)
+    leaks = find_leaks(files, config, assignment)
+    if leaks:
+        more = f" (and {len(leaks) - 1} more problems)" if len(leaks) > 1 else ""
+        raise ReleaseError(f"refusing to write the student bundle: {leaks[0]}{more}")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReleaseError(
+            f"{out} already exists and is not empty; choose a new folder or remove it"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, data in files.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sorted(files)
+
+
+def update_sources(assignment: AssignmentConfig) -> list[Path]:
+    """Write the generated stubs and notebook into the release folder (they are committed)."""
+    written = []
+    for name, text in generated_files(assignment).items():
+        path = assignment.release_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,281 @@
+"""The student release: stubs and notebook generated from the reference, and a bundle that cannot leak."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REFERENCE_PATH, REPO_ROOT
+
+from autograder.cli import main
+from autograder.config import load_config
+from autograder.release import ReleaseError, write_release
+from autograder.release.bundle import generated_files
+from autograder.release.stubs import MARKERS, StubError, make_stubs
+
+RELEASE_DIR = REPO_ROOT / "assignments" / "regression_losses"
+NOT_IMPLEMENTED = "is not implemented yet (it still raises NotImplementedError)"
+
+
+def run_python(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=folder, capture_output=True, text=True, timeout=120
+    )
+
+
+# -- the generator -----------------------------------------------------------------------------
+
+
+def test_committed_stubs_and_notebook_are_what_the_generator_makes_today(assignment):
+    for name, text in generated_files(assignment).items():
+        assert (RELEASE_DIR / name).read_text(encoding="utf-8") == text, (
+            f"{name} is stale: run `autograder generate`"
+        )
+
+
+def test_stubs_keep_names_signatures_and_docstrings_and_drop_every_solution():
+    reference = ast.parse(REFERENCE_PATH.read_text())
+    stubs_text = (RELEASE_DIR / "regression_losses.py").read_text()
+    stubs = ast.parse(stubs_text)
+
+    def functions(tree):
+        return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+    ref_functions, stub_functions = functions(reference), functions(stubs)
+    assert ref_functions.keys() == stub_functions.keys()
+    for name, ref in ref_functions.items():
+        stub = stub_functions[name]
+        assert ast.dump(ref.args) == ast.dump(stub.args), name
+        assert ast.get_docstring(ref) == ast.get_docstring(stub), name
+    assert not any(marker in stubs_text for marker in MARKERS)
+    assert stubs_text.count("# YOUR CODE HERE\n") == 8
+    assert stubs_text.count("raise NotImplementedError()") == 8
+
+
+def test_a_region_becomes_a_stub_at_its_indentation():
+    source = (
+        "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n"
+    )
+    assert make_stubs(source) == (
+        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        (
+            "def f():\n    ### BEGIN SOLUTION\n    return 1\n",
+            ":2: the solution region opened here is never closed",
+        ),
+        ("def f():\n    return 1\n    ### END SOLUTION\n", ":3: ### END SOLUTION without"),
+        (
+            "def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    ### END SOLUTION\n",
+            ":3: a solution region starts inside the one opened at line 2",
+        ),
+    ],
+)
+def test_malformed_markers_are_errors_naming_the_line(source, words):
+    with pytest.raises(StubError, match=words):
+        make_stubs(source, "ref.py")
+
+
+# -- the bundle --------------------------------------------------------------------------------
+
+
+def test_release_bundle_fails_untouched_and_passes_a_correct_solution(tmp_path):
+    bundle = tmp_path / "bundle"
+    assert main(["release", "--out", str(bundle)]) == 0
+    names = {p.name for p in bundle.iterdir()}
+    assert names == {
+        "README.md",
+        "regression_losses.py",
+        "regression_losses.ipynb",
+        "test_regression_losses.py",
+        "sign_flip_experiment.py",
+    }
+    for path in bundle.iterdir():
+        text = path.read_text()
+        assert not any(marker in text for marker in MARKERS), path.name
+
+    untouched = run_python(bundle, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert untouched.returncode == 1
+    assert f"mse {NOT_IMPLEMENTED}" in untouched.stdout
+    assert "31 failed" in untouched.stdout
+
+    shutil.copy(REFERENCE_PATH, bundle / "regression_losses.py")
+    solved = run_python(bundle, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert solved.returncode == 0, solved.stdout
+    assert "31 passed" in solved.stdout
+
+
+def test_release_never_overwrites_a_folder_with_content(tmp_path, assignment):
+    config = load_config(REPO_ROOT / "grading.yaml")
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "students-work.py").write_text("precious")
+    with pytest.raises(ReleaseError, match="already exists and is not empty"):
+        write_release(config, assignment, out)
+    assert (out / "students-work.py").read_text() == "precious"
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A copy of the course (config, reference, checks, release folder) that a test may spoil."""
+    root = tmp_path / "course"
+    for part in ("grading.yaml", "reference", "assignments", "autograder/checks"):
+        source, target = REPO_ROOT / part, root / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    return root
+
+
+def spoil_and_release(course: Path, tmp_path: Path, spoil) -> str:
+    release_dir = course / "assignments" / "regression_losses"
+    spoil(course, release_dir)
+    config = load_config(course / "grading.yaml")
+    out = tmp_path / "leaky-bundle"
+    with pytest.raises(ReleaseError) as error:
+        write_release(config, config.assignment("regression_losses"), out)
+    assert not out.exists()
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [
+        (
+            lambda c, r: (r / "hint.py").write_text(
+                "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n"
+            ),
+            "hint.py contains the marker '### BEGIN SOLUTION'",
+        ),
+        (
+            lambda c, r: shutil.copy(
+                c / "reference" / "regression_losses.py", r / "solution_copy.py"
+            ),
+            "solution_copy.py contains the marker",
+        ),
+        (
+            lambda c, r: (r / "notes.py").write_text(
+                "# a helpful hint\nreturn 2.0 * (y_pred - y_true) / y_pred.size\n"
+            ),
+            "notes.py contains a line of the reference solution",
+        ),
+        (
+            lambda c, r: shutil.copy(c / "grading.yaml", r / "grading.yaml"),
+            "grading.yaml has the name of a hidden grading file",
+        ),
+        (
+            lambda c, r: shutil.copy(c / "grading.yaml", r / "points.txt"),
+            "points.txt is a copy of the reference, a hidden check or the grading config",
+        ),
+        (
+            lambda c, r: shutil.copy(
+                c / "autograder" / "checks" / "regression_losses" / "test_checks.py",
+                r / "extra_tests.py",
+            ),
+            "extra_tests.py is a copy of the reference, a hidden check or the grading config",
+        ),
+        (
+            lambda c, r: (r / "more_tests.py").write_text(
+                _first_hidden_check(
+                    c / "autograder" / "checks" / "regression_losses" / "test_checks.py"
+                )
+            ),
+            "more_tests.py contains the code of a hidden check",
+        ),
+    ],
+    ids=[
+        "marker",
+        "reference-copy",
+        "solution-line",
+        "config-name",
+        "config-copy",
+        "checks-copy",
+        "check-code",
+    ],
+)
+def test_release_refuses_every_leak(course, tmp_path, spoil, words):
+    assert words in spoil_and_release(course, tmp_path, spoil)
+
+
+def _first_hidden_check(path: Path) -> str:
+    text = path.read_text()
+    node = next(
+        n
+        for n in ast.parse(text).body
+        if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
+    )
+    return "import numpy as np\n\n\n" + ast.get_source_segment(text, node) + "\n"
+
+
+def test_a_leaky_release_is_one_sentence_and_exit_2(course, tmp_path, capsys):
+    (course / "assignments" / "regression_losses" / "hint.py").write_text("### BEGIN SOLUTION\n")
+    code = main(["release", "--out", str(tmp_path / "b"), "--config", str(course / "grading.yaml")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2
+    assert error.startswith("autograder: refusing to write the student bundle: hint.py")
+    assert error.count("\n") == 0
+
+
+# -- the notebook ------------------------------------------------------------------------------
+
+
+def _notebook_script(notebook: dict, answers: dict[str, str] | None) -> str:
+    """The notebook's code cells as a script (the experiment cell, which needs IPython, left out)."""
+    cells = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code" or cell["id"] == "run-experiment":
+            continue
+        source = "".join(cell["source"])
+        name = cell["id"].removeprefix("answer-")
+        if answers and cell["id"].startswith("answer-"):
+            source = answers[name]
+        cells.append(source)
+    return "\n\n".join(cells)
+
+
+def _reference_functions() -> dict[str, str]:
+    text = REFERENCE_PATH.read_text()
+    return {
+        n.name: ast.get_source_segment(text, n)
+        for n in ast.parse(text).body
+        if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+    }
+
+
+@pytest.mark.parametrize("solved", [False, True], ids=["stubs", "solved"])
+def test_the_notebook_self_check_runs_the_public_checks_on_its_own_functions(tmp_path, solved):
+    notebook = json.loads((RELEASE_DIR / "regression_losses.ipynb").read_text())
+    shutil.copy(RELEASE_DIR / "test_regression_losses.py", tmp_path)
+    script = _notebook_script(notebook, _reference_functions() if solved else None)
+    (tmp_path / "notebook_as_script.py").write_text(script)
+    result = run_python(tmp_path, "notebook_as_script.py")
+    if solved:
+        assert "31 passed" in result.stdout, result.stdout + result.stderr
+    else:
+        assert "31 failed" in result.stdout, result.stdout + result.stderr
+        assert f"fit {NOT_IMPLEMENTED}" in result.stdout
+
+
+def test_the_notebook_teaches_before_it_asks():
+    notebook = json.loads((RELEASE_DIR / "regression_losses.ipynb").read_text())
+    ids = [cell["id"] for cell in notebook["cells"]]
+    assert (
+        ids.index("lesson")
+        < ids.index("answer-mse")
+        < ids.index("self-check")
+        < ids.index("question")
+    )
+    lesson = "".join(notebook["cells"][0]["source"])
+    assert "## 2. The gradient keeps it" in lesson
+    assert notebook["nbformat"] == 4 and notebook["nbformat_minor"] == 5
