@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import REFERENCE_PATH, SAMPLES, SUBMISSIONS
 
-MISTAKES = sorted((SUBMISSIONS / "regression_losses").glob("*__*.py"))
+MISTAKES = sorted((SAMPLES / "regression_losses").glob("*__*.py"))
 
 
 def points_of(assignment, function: str) -> float:
@@ -75,7 +75,7 @@ def test_a_correct_submission_gets_no_misconception_hint(grade):
 
 
 def test_the_sign_flip_hint_has_the_numbers(grade):
-    result = grade(SUBMISSIONS / "regression_losses" / "mse_grad__sign_flipped.py")
+    result = grade(SAMPLES / "regression_losses" / "mse_grad__sign_flipped.py")
     values = next(c for c in result.checks if c.check_id == "mse_grad_values")
     # the smallest case is ŷ = 4, y = 3: the slope 2·(4 − 3)/1 = 2, the flipped answer −2
     assert "for ŷ = [4], y = [3] your mse_grad gave [-2]" in values.output

@@ -6,7 +6,7 @@ no single variant can. Hints speak to the student, with the numbers of the
 smallest failing case, and name the lesson section (assignments/
 regression_losses/README.md) that explains the point. Every entry is
 exercised by a submission that makes exactly that mistake
-(tests/submissions/regression_losses/).
+(autograder/samples/regression_losses/).
 """
 
 from __future__ import annotations

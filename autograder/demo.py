@@ -1,0 +1,62 @@
+"""``autograder demo``: grade the bundled sample submissions and print what the grader found.
+
+The samples live in ``autograder/samples/<assignment>/``: correct solutions in
+several styles, and one file per catalogued mistake named
+``<function>__<mistake>.py``. The demo grades the correct ones and the most
+common mistakes, each in its own sandbox, exactly as ``autograder grade``
+would, and keeps every results.json.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from autograder.config import AssignmentConfig
+from autograder.grading.runner import grade_submission, load_reference, write_outputs
+from autograder.grading.submission import read_submission
+from autograder.report import score_table
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+COMMON_MISTAKES = (
+    "mse_grad__sign_flipped",
+    "mae_grad__abs_not_sign",
+    "mae_grad__nan_at_ties",
+    "mse_grad__missing_factor_2",
+    "linear_grads__slope_without_x",
+    "gd_step__ascent",
+    "fit__never_updates",
+)
+
+
+def demo_submissions(assignment: AssignmentConfig) -> list[Path]:
+    """The correct samples, then the common mistakes that exist for this assignment."""
+    folder = SAMPLES / assignment.name
+    correct = sorted(folder.glob("correct_*.py"))
+    mistakes = [folder / f"{name}.py" for name in COMMON_MISTAKES if (folder / f"{name}.py").exists()]
+    return correct + mistakes
+
+
+def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
+    """Grade the samples, print the class table, write each results.json under ``out``."""
+    submissions = demo_submissions(assignment)
+    if not submissions:
+        print(f"There are no sample submissions for {assignment.name} in {SAMPLES / assignment.name}.")
+        return 1
+    out = Path(out) if out else Path(tempfile.mkdtemp(prefix="autograder-demo-"))
+    print(
+        f"Grading {len(submissions)} sample submissions of {assignment.name!r}, each in its own "
+        "sandbox (a correct one in each style, then one per common mistake)...\n"
+    )
+    reference = load_reference(assignment)
+    results = []
+    for path in submissions:
+        output = grade_submission(assignment, read_submission(path, assignment.module), reference=reference)
+        write_outputs(output, out / path.stem)
+        results.append(output.result)
+    print(score_table(results))
+    example = out / "mse_grad__sign_flipped" / "results.json"
+    print(f"\nEvery submission's results.json and report.json are in {out}/<submission>/.")
+    if example.exists():
+        print(f"For instance, what a student with a flipped gradient reads: {example}")
+    return 0
