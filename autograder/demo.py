@@ -33,7 +33,9 @@ def demo_submissions(assignment: AssignmentConfig) -> list[Path]:
     """The correct samples, then the common mistakes that exist for this assignment."""
     folder = SAMPLES / assignment.name
     correct = sorted(folder.glob("correct_*.py"))
-    mistakes = [folder / f"{name}.py" for name in COMMON_MISTAKES if (folder / f"{name}.py").exists()]
+    mistakes = [
+        folder / f"{name}.py" for name in COMMON_MISTAKES if (folder / f"{name}.py").exists()
+    ]
     return correct + mistakes
 
 
@@ -41,7 +43,9 @@ def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
     """Grade the samples, print the class table, write each results.json under ``out``."""
     submissions = demo_submissions(assignment)
     if not submissions:
-        print(f"There are no sample submissions for {assignment.name} in {SAMPLES / assignment.name}.")
+        print(
+            f"There are no sample submissions for {assignment.name} in {SAMPLES / assignment.name}."
+        )
         return 1
     out = Path(out) if out else Path(tempfile.mkdtemp(prefix="autograder-demo-"))
     print(
@@ -51,7 +55,9 @@ def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
     reference = load_reference(assignment)
     results = []
     for path in submissions:
-        output = grade_submission(assignment, read_submission(path, assignment.module), reference=reference)
+        output = grade_submission(
+            assignment, read_submission(path, assignment.module), reference=reference
+        )
         write_outputs(output, out / path.stem)
         results.append(output.result)
     print(score_table(results))

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_PATH, SAMPLES, SUBMISSIONS
+from conftest import REFERENCE_PATH, SAMPLES
 
 MISTAKES = sorted((SAMPLES / "regression_losses").glob("*__*.py"))
 

@@ -162,7 +162,6 @@ def test_mse_forgets_the_sign():
     check("mse", ([2.0, 5.0], [3.0, 3.0]), 2.5, "squaring makes +2 and -2 cost the same")
 
 
-
 # ------------------------------------------------------------------- mae ---
 
 
@@ -174,7 +173,6 @@ def test_mae_by_hand():
 def test_mae_forgets_the_sign():
     # errors [-1, +2]; (1 + 2) / 2 = 1.5
     check("mae", ([2.0, 5.0], [3.0, 3.0]), 1.5, "abs() makes +2 and -2 cost the same")
-
 
 
 # -------------------------------------------------------------- mse_grad ---
@@ -204,7 +202,6 @@ def test_mse_grad_flips_with_the_error():
 def test_mse_grad_includes_the_factor_2():
     # n = 1: 2 * (3 - 1) / 1 = 4
     check("mse_grad", ([3.0], [1.0]), [4.0], "d/dŷ (ŷ - y)² = 2(ŷ - y); with n = 1 that is 4")
-
 
 
 # -------------------------------------------------------------- mae_grad ---
@@ -250,7 +247,6 @@ def test_mae_grad_is_zero_not_nan_when_every_point_is_a_tie():
     )
 
 
-
 # --------------------------------------------------------------- predict ---
 
 
@@ -262,7 +258,6 @@ def test_predict_by_hand():
 def test_predict_after_one_step():
     # [1.2 + 1.4*0, 1.2 + 1.4*2] = [1.2, 4.0]
     check("predict", ([1.2, 1.4], [0.0, 2.0]), [1.2, 4.0], "the line is theta0 + theta1 * x")
-
 
 
 # ---------------------------------------------------------- linear_grads ---
@@ -301,7 +296,6 @@ def test_linear_grads_are_positive_when_the_line_is_too_high():
         [6.0, 8.0],
         "the line is above both points, so both partial derivatives must be positive",
     )
-
 
 
 # --------------------------------------------------------------- gd_step ---
