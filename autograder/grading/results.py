@@ -54,6 +54,19 @@ class GradeResult:
     graded: bool = True  # False when grading itself failed (not the submission)
 
 
+@dataclass(frozen=True)
+class StudentResult:
+    """One student's entry in a batch: their result, or why grading itself failed."""
+
+    student_id: str
+    result: GradeResult | None
+    failure: str | None = None  # set when the grader (not the submission) failed
+
+    @property
+    def graded(self) -> bool:
+        return self.result is not None and self.failure is None
+
+
 def to_gradescope(result: GradeResult) -> dict[str, Any]:
     """The Gradescope autograder results format (``results.json``)."""
     return {
