@@ -49,6 +49,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse to grade unless the full sandbox (namespaces and Landlock) is in force",
     )
 
+    batch = commands.add_parser(
+        "grade-batch", help="grade a whole class, in parallel, incrementally"
+    )
+    batch.add_argument(
+        "submissions",
+        type=Path,
+        help="a folder (or zip) of submissions: <student>.py, <student>.ipynb, <student>/, an nbgrader "
+        "submitted/ tree, or a Gradescope or Canvas export",
+    )
+    batch.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for every student's results and the class files",
+    )
+    batch.add_argument(
+        "--jobs", type=int, default=None, help="grader processes (default: the number of cores)"
+    )
+    batch.add_argument(
+        "--force", action="store_true", help="regrade students whose results are up to date"
+    )
+    batch.add_argument(
+        "--roster", type=Path, default=None, help="CSV mapping submissions to names and LMS ids"
+    )
+    batch.add_argument(
+        "--canvas-assignment-id",
+        type=int,
+        default=None,
+        help="the Canvas assignment id for grades.csv",
+    )
+    _common(batch)
+
     demo = commands.add_parser(
         "demo", help="grade the bundled sample submissions and print a table"
     )
@@ -119,6 +151,12 @@ def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
     return 0
 
 
+def run_grade_batch(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.batch.command import grade_class
+
+    return grade_class(options, config, config.assignment(options.assignment))
+
+
 def run_demo(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.demo import run_demo as demo
 
@@ -151,6 +189,7 @@ def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
 
 COMMANDS = {
     "grade": run_grade,
+    "grade-batch": run_grade_batch,
     "demo": run_demo,
     "release": run_release,
     "generate": run_generate,

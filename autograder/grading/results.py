@@ -52,6 +52,7 @@ class GradeResult:
     isolation: dict = field(default_factory=dict)
     load_problems: tuple[str, ...] = ()
     graded: bool = True  # False when grading itself failed (not the submission)
+    config_fingerprint: str = ""  # hash of grading.yaml, checks and reference (for re-runs)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                     "cases": check.cases,
                     "cases_failed": check.cases_failed,
                     "mistake": check.mistake,
+                    "mistake_summary": check.mistake_summary,
                 },
             }
             for number, check in enumerate(result.checks, start=1)
@@ -106,6 +108,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "isolation": result.isolation,
             "graded": result.graded,
             "load_problems": list(result.load_problems),
+            "config_fingerprint": result.config_fingerprint,
         },
     }
 
@@ -126,6 +129,7 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
             cases=t["extra_data"].get("cases", 0),
             cases_failed=t["extra_data"].get("cases_failed", 0),
             mistake=t["extra_data"].get("mistake"),
+            mistake_summary=t["extra_data"].get("mistake_summary"),
         )
         for t in data.get("tests", [])
     )
@@ -143,6 +147,7 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
         isolation=extra.get("isolation", {}),
         load_problems=tuple(extra.get("load_problems", ())),
         graded=bool(extra.get("graded", True)),
+        config_fingerprint=extra.get("config_fingerprint", ""),
     )
 
 

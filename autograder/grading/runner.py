@@ -23,6 +23,7 @@ from pytest_jsonreport.plugin import JSONReport
 
 from autograder import __version__
 from autograder.config import AssignmentConfig, ConfigError
+from autograder.feedback.pages import load_feedback_module, render, write_feedback
 from autograder.grading.diagnosis import load_catalog
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.results import CheckResult, GradeResult, to_gradescope, write_json_atomic
@@ -34,10 +35,13 @@ ISOLATION_LEVELS = ("none", "partial", "full")
 
 @dataclass(frozen=True)
 class GradeOutput:
-    """A graded submission and the pytest-json-report report of its check run."""
+    """A graded submission, the pytest-json-report report of its check run, and feedback data."""
 
     result: GradeResult
     report: dict
+    title: str = ""
+    feedback_module: ModuleType | None = None
+    feedback_data: dict | None = None
 
 
 def load_reference(assignment: AssignmentConfig) -> ModuleType:
@@ -50,6 +54,18 @@ def load_reference(assignment: AssignmentConfig) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def config_fingerprint(assignment: AssignmentConfig, config_path: Path) -> str:
+    """A hash of everything that decides a grade besides the submission: config, checks, reference, kit."""
+    digest = hashlib.sha256(__version__.encode())
+    reference = assignment.reference
+    files = [Path(config_path), *sorted(assignment.checks_dir.rglob("*.py"))]
+    files += sorted(reference.rglob("*.py")) if reference.is_dir() else [reference]
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def seed_for(assignment: AssignmentConfig, sha256: str, override: int | None) -> int:
@@ -76,6 +92,8 @@ def grade_submission(
     submission: Submission,
     seed: int | None = None,
     reference: ModuleType | None = None,
+    fingerprint: str = "",
+    feedback: bool = True,
 ) -> GradeOutput:
     """Grade ``submission`` against ``assignment``'s checks; return the records (writes nothing)."""
     started = time.monotonic()
@@ -98,6 +116,8 @@ def grade_submission(
             load = sandbox.load()
             plugin = GradingPlugin(assignment, sandbox, reference, catalog, seed)
             report = run_checks(assignment, plugin)
+            feedback_module = load_feedback_module(assignment.checks_dir) if feedback else None
+            feedback_data = collect_feedback(feedback_module, sandbox, reference)
             process_output = sandbox.close()
         if plugin.config_problem:
             raise ConfigError(f"{assignment.checks_dir}: {plugin.config_problem}")
@@ -119,8 +139,21 @@ def grade_submission(
         isolation=sandbox.isolation
         or {"level": "none", "mechanisms": [], "missing": ["no worker ran"]},
         load_problems=tuple(problems),
+        config_fingerprint=fingerprint,
     )
-    return GradeOutput(result, report)
+    return GradeOutput(result, report, assignment.title, feedback_module, feedback_data)
+
+
+def collect_feedback(
+    module: ModuleType | None, sandbox: Sandbox, reference: ModuleType
+) -> dict | None:
+    """The numbers behind the feedback pictures, from the student's own functions (no stand-ins)."""
+    if module is None or sandbox.load_report is None or sandbox.load_report.failure:
+        return None
+    try:
+        return module.collect(lambda name, *a, **k: sandbox.call(name, *a, **k).value, reference)
+    except Exception:  # pictures are a bonus: never let them cost a grade
+        return None
 
 
 def run_checks(assignment: AssignmentConfig, plugin: GradingPlugin) -> dict:
@@ -148,8 +181,15 @@ def run_checks(assignment: AssignmentConfig, plugin: GradingPlugin) -> dict:
 
 
 def write_outputs(output: GradeOutput, out_dir: Path) -> None:
-    """Write ``results.json`` and ``report.json`` into ``out_dir`` atomically (report first)."""
+    """Write report.json, the feedback pages, then results.json, each atomically, into ``out_dir``."""
     write_json_atomic(out_dir / "report.json", output.report)
+    pictures = []
+    if output.feedback_module is not None and output.feedback_data is not None:
+        try:
+            pictures = render(output.feedback_module, output.feedback_data)
+        except Exception:  # a picture that cannot be drawn must not cost the results
+            pictures = []
+    write_feedback(output.result, output.title, pictures, out_dir)
     write_json_atomic(out_dir / "results.json", to_gradescope(output.result))
 
 

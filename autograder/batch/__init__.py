@@ -1,0 +1,1 @@
+"""Grading a whole class: finding submissions, parallel incremental grading, the class summary."""

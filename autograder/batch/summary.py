@@ -1,0 +1,262 @@
+"""The class summary: counts, scores, pass rate per check, misconceptions, slowest and failing students.
+
+``class_statistics`` computes plain numbers from the student results; the
+writers render them as text for the terminal, ``summary.md`` (figures beside
+it as PNG files) and a self-contained ``summary.html`` (figures embedded).
+Figures are drawn with matplotlib's Agg backend, only when a summary is
+written, never on the grading path.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.grading.results import StudentResult
+
+SLOWEST_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ClassStatistics:
+    """What an instructor wants to know about a graded class."""
+
+    assignment: str
+    max_score: float
+    students: int
+    graded: int
+    failures: tuple[tuple[str, str], ...]  # (student, why grading failed)
+    scores: tuple[float, ...]
+    mean: float | None
+    median: float | None
+    full_marks: int
+    check_pass_rates: tuple[tuple[str, int, int], ...]  # (check name, passed, graded)
+    misconceptions: tuple[tuple[str, str, tuple[str, ...]], ...]  # (summary, function, students)
+    slowest: tuple[tuple[str, float], ...]
+    lowest: tuple[tuple[str, float], ...]
+
+
+def class_statistics(
+    students: Sequence[StudentResult], assignment: str, max_score: float
+) -> ClassStatistics:
+    graded = [s for s in students if s.result is not None]
+    scores = tuple(s.result.score for s in graded)
+    passes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    mistakes: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for student in graded:
+        for check in student.result.checks:
+            passes[check.name][0] += int(check.passed)
+            passes[check.name][1] += 1
+            if check.mistake_summary:
+                function = check.tags[0] if check.tags else ""
+                mistakes[(check.mistake_summary, function)].add(student.student_id)
+    misconceptions = sorted(
+        ((summary, function, tuple(sorted(ids))) for (summary, function), ids in mistakes.items()),
+        key=lambda m: (-len(m[2]), m[0]),
+    )
+    slowest = sorted(((s.student_id, s.result.execution_time) for s in graded), key=lambda p: -p[1])
+    lowest = sorted(
+        ((s.student_id, s.result.score) for s in graded if s.result.score < max_score),
+        key=lambda p: p[1],
+    )
+    return ClassStatistics(
+        assignment=assignment,
+        max_score=max_score,
+        students=len(students),
+        graded=len(graded),
+        failures=tuple(
+            (s.student_id, s.failure or "not graded") for s in students if s.result is None
+        ),
+        scores=scores,
+        mean=statistics.fmean(scores) if scores else None,
+        median=statistics.median(scores) if scores else None,
+        full_marks=sum(1 for score in scores if score >= max_score),
+        check_pass_rates=tuple((name, p, n) for name, (p, n) in passes.items()),
+        misconceptions=tuple(misconceptions),
+        slowest=tuple(slowest[:SLOWEST_SHOWN]),
+        lowest=tuple(lowest),
+    )
+
+
+def summary_text(stats: ClassStatistics, reused: int = 0, wall_seconds: float | None = None) -> str:
+    """A few lines for the terminal."""
+    lines = [f"{stats.assignment}: {stats.graded} of {stats.students} students graded"]
+    if reused:
+        lines[0] += f" ({reused} unchanged since the last run, not regraded)"
+    if wall_seconds is not None:
+        lines[0] += f" in {wall_seconds:.1f} s"
+    if stats.scores:
+        lines.append(
+            f"  mean {stats.mean:.2f}, median {stats.median:g} of {stats.max_score:g}; "
+            f"{stats.full_marks} with full marks"
+        )
+    if stats.misconceptions:
+        top = ", ".join(f"{summary} ({len(ids)})" for summary, _, ids in stats.misconceptions[:4])
+        lines.append(f"  most common misconceptions: {top}")
+    if stats.slowest:
+        lines.append("  slowest: " + ", ".join(f"{sid} {sec:.1f} s" for sid, sec in stats.slowest))
+    if stats.lowest:
+        shown = ", ".join(f"{sid} {score:g}" for sid, score in stats.lowest[:8])
+        more = f" and {len(stats.lowest) - 8} more" if len(stats.lowest) > 8 else ""
+        lines.append(f"  not full marks: {shown}{more}")
+    for student, why in stats.failures:
+        lines.append(f"  NOT GRADED {student}: {why}")
+    return "\n".join(lines)
+
+
+def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
+    """PNG figures: the score histogram, misconceptions by students, pass rate per check."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figures: dict[str, bytes] = {}
+
+    def png(figure: Figure) -> bytes:
+        import io
+
+        FigureCanvasAgg(figure)
+        buffer = io.BytesIO()
+        figure.tight_layout()
+        figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+    if stats.scores:
+        figure = Figure(figsize=(6, 3.2))
+        axes = figure.add_subplot()
+        bins = max(5, min(21, int(stats.max_score) + 1))
+        axes.hist(
+            stats.scores, bins=bins, range=(0, stats.max_score), color="#4472c4", edgecolor="white"
+        )
+        axes.set_xlabel(f"score (of {stats.max_score:g})")
+        axes.set_ylabel("students")
+        axes.set_title("Scores")
+        figures["scores.png"] = png(figure)
+    if stats.misconceptions:
+        shown = stats.misconceptions[:12][::-1]
+        figure = Figure(figsize=(7, 0.45 * len(shown) + 1.2))
+        axes = figure.add_subplot()
+        axes.barh(
+            [f"{function}: {summary}" for summary, function, _ in shown],
+            [len(ids) for _, _, ids in shown],
+            color="#c55a11",
+        )
+        axes.set_xlabel("students")
+        axes.set_title("Misconceptions found")
+        figures["misconceptions.png"] = png(figure)
+    if stats.check_pass_rates:
+        rates = stats.check_pass_rates[::-1]
+        figure = Figure(figsize=(7, 0.32 * len(rates) + 1.2))
+        axes = figure.add_subplot()
+        axes.barh(
+            [name[:60] for name, _, _ in rates], [100 * p / n for _, p, n in rates], color="#70ad47"
+        )
+        axes.set_xlim(0, 100)
+        axes.set_xlabel("% of students passing")
+        axes.set_title("Pass rate per check")
+        figures["pass_rates.png"] = png(figure)
+    return figures
+
+
+def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str:
+    lines = [f"# Class summary: {stats.assignment}", ""]
+    lines.append(
+        f"- students: {stats.students}, graded: {stats.graded}, not graded: {len(stats.failures)}"
+    )
+    if stats.scores:
+        lines.append(
+            f"- mean score {stats.mean:.2f}, median {stats.median:g} of {stats.max_score:g}"
+        )
+        lines.append(f"- full marks: {stats.full_marks}")
+    lines.append("")
+    if "scores.png" in figure_names:
+        lines += ["![Score histogram](scores.png)", ""]
+    lines += ["## Misconceptions", ""]
+    if stats.misconceptions:
+        lines += ["| misconception | function | students | who |", "|---|---|---:|---|"]
+        for summary, function, ids in stats.misconceptions:
+            lines.append(f"| {summary} | `{function}` | {len(ids)} | {', '.join(ids)} |")
+        lines.append("")
+        if "misconceptions.png" in figure_names:
+            lines += ["![Misconceptions](misconceptions.png)", ""]
+    else:
+        lines += ["None diagnosed.", ""]
+    lines += ["## Pass rate per check", "", "| check | passed | of |", "|---|---:|---:|"]
+    lines += [f"| {name} | {p} | {n} |" for name, p, n in stats.check_pass_rates]
+    lines.append("")
+    lines += ["## Slowest submissions", "", "| student | seconds |", "|---|---:|"]
+    lines += [f"| {sid} | {sec:.2f} |" for sid, sec in stats.slowest]
+    lines.append("")
+    if stats.lowest:
+        lines += ["## Not full marks", "", "| student | score |", "|---|---:|"]
+        lines += [f"| {sid} | {score:g} |" for sid, score in stats.lowest]
+        lines.append("")
+    if stats.failures:
+        lines += ["## Not graded", "", "| student | why |", "|---|---|"]
+        lines += [f"| {sid} | {why} |" for sid, why in stats.failures]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
+    """A self-contained page: the markdown's tables as HTML, the figures embedded."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Class summary: {e(stats.assignment)}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
+        "img{max-width:100%}</style></head><body>",
+        f"<h1>Class summary: {e(stats.assignment)}</h1>",
+        f"<p>{stats.students} students, {stats.graded} graded, {len(stats.failures)} not graded.",
+    ]
+    if stats.scores:
+        parts.append(
+            f" Mean {stats.mean:.2f}, median {stats.median:g} of {stats.max_score:g};"
+            f" {stats.full_marks} with full marks."
+        )
+    parts.append("</p>")
+    for name, data in figures.items():
+        encoded = base64.b64encode(data).decode()
+        parts.append(f"<p><img alt='{e(name)}' src='data:image/png;base64,{encoded}'></p>")
+
+    def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        parts.append(
+            f"<h2>{e(title)}</h2><table><tr>"
+            + "".join(f"<th>{e(h)}</th>" for h in header)
+            + "</tr>"
+        )
+        for row in rows:
+            parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
+
+    table(
+        "Misconceptions",
+        ["misconception", "function", "students", "who"],
+        [(s, f, len(ids), ", ".join(ids)) for s, f, ids in stats.misconceptions],
+    )
+    table("Pass rate per check", ["check", "passed", "of"], stats.check_pass_rates)
+    table(
+        "Slowest submissions", ["student", "seconds"], [(s, f"{t:.2f}") for s, t in stats.slowest]
+    )
+    table("Not full marks", ["student", "score"], [(s, f"{v:g}") for s, v in stats.lowest])
+    if stats.failures:
+        table("Not graded", ["student", "why"], stats.failures)
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_summary(stats: ClassStatistics, out: Path) -> list[Path]:
+    """Write summary.md (+ its PNGs) and summary.html into ``out``; return the paths."""
+    figures = render_figures(stats)
+    written = []
+    for name, data in figures.items():
+        (out / name).write_bytes(data)
+        written.append(out / name)
+    (out / "summary.md").write_text(summary_markdown(stats, list(figures)), encoding="utf-8")
+    (out / "summary.html").write_text(summary_html(stats, figures), encoding="utf-8")
+    return [*written, out / "summary.md", out / "summary.html"]

@@ -1,0 +1,1 @@
+"""Feedback for students: pages with the checks they may see and pictures of their mistakes."""
