@@ -113,6 +113,7 @@ def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
     """PNG figures: the score histogram, misconceptions by students, pass rate per check."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figures: dict[str, bytes] = {}
 
@@ -146,6 +147,7 @@ def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
             color="#c55a11",
         )
         axes.set_xlabel("students")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title("Misconceptions found")
         figures["misconceptions.png"] = png(figure)
     if stats.check_pass_rates:

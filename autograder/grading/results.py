@@ -65,7 +65,7 @@ class StudentResult:
 
     @property
     def graded(self) -> bool:
-        return self.result is not None and self.failure is None
+        return self.result is not None and self.failure is None and self.result.graded
 
 
 def to_gradescope(result: GradeResult) -> dict[str, Any]:
@@ -173,8 +173,6 @@ def _plain(value: Any) -> Any:
         return asdict(value)
     if isinstance(value, tuple | set):
         return list(value)
-    if isinstance(value, float):
-        return None
     return str(value)
 
 
