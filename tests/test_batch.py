@@ -1,0 +1,228 @@
+"""Grading a class: layouts, parallel grading, incremental re-runs, interruption, class files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, SUBMISSIONS
+
+from autograder.batch.discover import DiscoveryError, discover, unpack_zip
+from autograder.cli import main
+
+MODULE = "regression_losses"
+CORRECT = SAMPLES / MODULE / "correct_vectorised.py"
+FLIPPED = SAMPLES / MODULE / "mse_grad__sign_flipped.py"
+ASCENT = SAMPLES / MODULE / "gd_step__ascent.py"
+HOSTILE = SUBMISSIONS / "hostile"
+
+
+@pytest.fixture(scope="module")
+def class_folder(tmp_path_factory) -> Path:
+    """A small class in every plain layout, with correct, mistaken and hostile submissions."""
+    folder = tmp_path_factory.mktemp("class")
+    shutil.copy(CORRECT, folder / "alice.py")
+    shutil.copy(FLIPPED, folder / "bob.py")
+    shutil.copy(ASCENT, folder / "carol.py")
+    (folder / "dave").mkdir()
+    shutil.copy(SAMPLES / MODULE / "correct_oop_style.py", folder / "dave" / f"{MODULE}.py")
+    shutil.copy(HOSTILE / "hang_at_import.py", folder / "erin.py")
+    shutil.copy(HOSTILE / "segfault.py", folder / "frank.py")
+    shutil.copy(HOSTILE / "writes_outside.py", folder / "grace.py")
+    shutil.copy(SAMPLES / MODULE / "mae_grad__abs_not_sign.py", folder / "heidi.py")
+    (folder / "ivan").mkdir()
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": CORRECT.read_text(), "outputs": []}
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (folder / "ivan" / "work.ipynb").write_text(json.dumps(notebook))
+    (folder / "judy.ipynb").write_text("{ this is not a notebook")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded_class(class_folder, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    assert main(["grade-batch", str(class_folder), "--out", str(out), "--jobs", "2"]) == 0
+    return out
+
+
+def results_of(out: Path, student: str) -> dict:
+    return json.loads((out / student / "results.json").read_text())
+
+
+def test_every_student_gets_results_and_feedback(graded_class):
+    students = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+    for student in students:
+        results = results_of(graded_class, student)
+        assert results["extra_data"]["submission"], student
+        assert (graded_class / student / "report.json").exists()
+        assert (graded_class / student / "feedback.html").exists()
+    scores = {s: results_of(graded_class, s)["score"] for s in students}
+    assert scores["alice"] == scores["dave"] == scores["ivan"] == scores["grace"] == 20
+    assert scores["bob"] == 16  # mse_grad's 4 points
+    assert scores["carol"] == 18  # gd_step's 2 points
+    assert scores["erin"] == scores["judy"] == 0
+    assert scores["frank"] == 16  # the segfault in mse_grad costs mse_grad's 4 points only
+
+
+def test_batch_results_equal_single_grading(graded_class, tmp_path):
+    assert main(["grade", str(FLIPPED), "--out", str(tmp_path)]) == 0
+    single = json.loads((tmp_path / "results.json").read_text())
+    batch = results_of(graded_class, "bob")
+    assert [t["score"] for t in single["tests"]] == [t["score"] for t in batch["tests"]]
+    assert single["extra_data"]["sha256"] == batch["extra_data"]["sha256"]
+
+
+def test_class_files(graded_class):
+    with open(graded_class / "grades.csv", newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert rows[1][0] == "Points Possible"
+    assert len(rows) == 2 + 10
+    scores = [json.loads(line) for line in (graded_class / "scores.jsonl").read_text().splitlines()]
+    assert len(scores) == 10 and all(s["gradingProgress"] == "FullyGraded" for s in scores)
+    summary = (graded_class / "summary.md").read_text()
+    assert "| gradient sign flipped | `mse_grad` | 1 | bob |" in summary
+    assert "| gradient ascent: climbs the loss | `gd_step` | 1 | carol |" in summary
+    for figure in ("scores.png", "misconceptions.png", "pass_rates.png"):
+        assert (graded_class / figure).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "data:image/png;base64," in (graded_class / "summary.html").read_text()
+    assert len(json.loads((graded_class / "class.json").read_text())["students"]) == 10
+
+
+def test_a_rerun_regrades_only_what_changed(class_folder, graded_class, capsys):
+    before = {p.parent.name: p.stat().st_mtime_ns for p in graded_class.glob("*/results.json")}
+    assert main(["grade-batch", str(class_folder), "--out", str(graded_class), "--jobs", "2"]) == 0
+    output = capsys.readouterr()
+    assert "(10 unchanged since the last run, not regraded)" in output.out
+    after = {p.parent.name: p.stat().st_mtime_ns for p in graded_class.glob("*/results.json")}
+    assert before == after
+
+    changed = class_folder / "carol.py"
+    original = changed.read_text()
+    try:
+        shutil.copy(CORRECT, changed)
+        assert (
+            main(["grade-batch", str(class_folder), "--out", str(graded_class), "--jobs", "1"]) == 0
+        )
+        assert "(9 unchanged since the last run, not regraded)" in capsys.readouterr().out
+        assert results_of(graded_class, "carol")["score"] == 20
+    finally:
+        changed.write_text(original)
+    assert (
+        main(
+            ["grade-batch", str(class_folder), "--out", str(graded_class), "--jobs", "2", "--force"]
+        )
+        == 0
+    )
+    assert "not regraded" not in capsys.readouterr().out
+    assert results_of(graded_class, "carol")["score"] == 18
+
+
+def test_an_interrupted_run_keeps_finished_students_and_resumes(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for index in range(12):
+        shutil.copy(CORRECT if index % 2 else FLIPPED, folder / f"s{index:02d}.py")
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "autograder.cli",
+        "grade-batch",
+        str(folder),
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*/results.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # as hard as an interruption gets
+    process.wait()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    assert 3 <= len(finished) < 12
+    for name in finished:
+        json.loads((out / name / "results.json").read_text())  # whole, valid files
+    assert not (out / "grades.csv").exists()  # no half-class gradebook
+
+    assert main(["grade-batch", str(folder), "--out", str(out), "--jobs", "2"]) == 0
+    assert len(list(out.glob("*/results.json"))) == 12
+    for name, mtime in finished.items():
+        assert (out / name / "results.json").stat().st_mtime_ns == mtime, f"{name} was graded again"
+
+
+# -- layouts -----------------------------------------------------------------------------------
+
+
+def test_nbgrader_submitted_tree(tmp_path):
+    for student in ("ada", "bea"):
+        folder = tmp_path / "submitted" / student / MODULE
+        folder.mkdir(parents=True)
+        shutil.copy(CORRECT, folder / f"{MODULE}.py")
+    entries = discover(tmp_path, MODULE, MODULE)
+    assert [(e.student_id, e.layout) for e in entries] == [("ada", "nbgrader"), ("bea", "nbgrader")]
+
+
+def test_gradescope_export(tmp_path):
+    export = tmp_path / "assignment_123_export"
+    for number in (1001, 1002):
+        (export / f"submission_{number}").mkdir(parents=True)
+        shutil.copy(CORRECT, export / f"submission_{number}" / f"{MODULE}.py")
+    (export / "submission_metadata.yml").write_text(
+        "submission_1001:\n  :submitters:\n  - :name: Ada Lovelace\n    :sid: '42'\n    :email: ada@example.org\n"
+        "submission_1002:\n  :submitters:\n  - :name: Bea\n    :email: bea@example.org\n"
+    )
+    entries = discover(tmp_path, MODULE, MODULE)
+    assert [(e.student_id, e.name) for e in entries] == [
+        ("42", "Ada Lovelace"),
+        ("bea@example.org", "Bea"),
+    ]
+
+
+def test_canvas_zip(tmp_path):
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(CORRECT, f"lovelaceada_4711_998_{MODULE}.py")
+        bundle.write(FLIPPED, f"doejane_LATE_4712_999_{MODULE}-1.py")
+    entries = discover(unpack_zip(archive, tmp_path / "unpacked"), MODULE, MODULE)
+    assert [(e.student_id, e.name, e.layout) for e in entries] == [
+        ("4711", "lovelaceada", "canvas"),
+        ("4712", "doejane", "canvas"),
+    ]
+
+
+def test_a_zip_that_escapes_its_folder_is_refused(tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("../../outside.py", "print('hi')")
+    with pytest.raises(DiscoveryError, match="would land outside the folder"):
+        unpack_zip(archive, tmp_path / "unpacked")
+    assert not (tmp_path.parent / "outside.py").exists()
+
+
+def test_a_folder_without_submissions_is_one_sentence(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    assert main(["grade-batch", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert (
+        error.startswith("autograder: ") and "found no submissions" in error and "\n" not in error
+    )
