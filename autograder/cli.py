@@ -131,13 +131,17 @@ def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.report import score_table
 
     assignment = config.assignment(options.assignment)
+    if options.out.exists() and not options.out.is_dir():
+        raise UsageError(
+            f"{options.out}: exists and is not a folder; --out names the folder for results.json"
+        )
     try:
         submission = read_submission(options.path, assignment.module)
     except SubmissionNotFound as error:
         raise UsageError(str(error)) from None
     output = grade_submission(assignment, submission, seed=options.seed)
     level = output.result.isolation.get("level", "none")
-    if level != "full":
+    if level not in ("full", "not needed"):
         missing = "; ".join(output.result.isolation.get("missing", [])) or "unknown"
         if options.require_isolation:
             raise UsageError(
@@ -145,7 +149,12 @@ def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
                 "nothing was written because --require-isolation was given"
             )
         print(f"autograder: warning: isolation is {level!r}, not full ({missing})", file=sys.stderr)
-    write_outputs(output, options.out)
+    try:
+        write_outputs(output, options.out)
+    except OSError as error:
+        raise UsageError(
+            f"{options.out}: the results could not be written ({error.strerror or error})"
+        ) from None
     print(score_table([output.result]))
     print(f"Results: {options.out / 'results.json'}")
     return 0

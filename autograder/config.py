@@ -11,6 +11,7 @@ Paths in the file are relative to the folder holding it (the course root).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,15 +100,57 @@ class GradingConfig:
         return self.assignments[name]
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_unique_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+)
+
+ASSIGNMENT_KEYS = {
+    "title",
+    "module",
+    "reference",
+    "checks_dir",
+    "release_dir",
+    "packages",
+    "functions",
+    "limits",
+    "seed",
+    "tolerances",
+    "checks",
+}
+LIMIT_KEYS = {"call_seconds", "submission_seconds", "memory_mb", "output_kb"}
+SEED_KEYS = {"base", "per_submission"}
+
+
 def load_config(path: Path) -> GradingConfig:
     """Read and validate grading.yaml at ``path``."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot be read ({error})") from None
+    except yaml.constructor.ConstructorError as error:
+        mark = error.problem_mark
+        raise ConfigError(f"{path}: {error.problem} at line {mark.line + 1}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -127,6 +170,7 @@ def load_config(path: Path) -> GradingConfig:
 
 def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> AssignmentConfig:
     body = reader.mapping(data, key)
+    reader.known_keys(body, ASSIGNMENT_KEYS, key)
     functions_raw = reader.mapping(reader.require(body, "functions", key), f"{key}.functions")
     functions = {}
     for function, deps in functions_raw.items():
@@ -140,7 +184,9 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
             )
         functions[str(function)] = tuple(dep_list)
     limits = reader.mapping(reader.require(body, "limits", key), f"{key}.limits")
+    reader.known_keys(limits, LIMIT_KEYS, f"{key}.limits")
     seed = reader.mapping(reader.require(body, "seed", key), f"{key}.seed")
+    reader.known_keys(seed, SEED_KEYS, f"{key}.seed")
     tolerances = reader.mapping(reader.require(body, "tolerances", key), f"{key}.tolerances")
     checks = reader.mapping(reader.require(body, "checks", key), f"{key}.checks")
     return AssignmentConfig(
@@ -167,15 +213,11 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
                 reader.require(limits, "submission_seconds", f"{key}.limits"),
                 f"{key}.limits.submission_seconds",
             ),
-            memory_mb=int(
-                reader.positive(
-                    reader.require(limits, "memory_mb", f"{key}.limits"), f"{key}.limits.memory_mb"
-                )
+            memory_mb=reader.positive_int(
+                reader.require(limits, "memory_mb", f"{key}.limits"), f"{key}.limits.memory_mb"
             ),
-            output_kb=int(
-                reader.positive(
-                    reader.require(limits, "output_kb", f"{key}.limits"), f"{key}.limits.output_kb"
-                )
+            output_kb=reader.positive_int(
+                reader.require(limits, "output_kb", f"{key}.limits"), f"{key}.limits.output_kb"
             ),
         ),
         seed=SeedPolicy(
@@ -196,7 +238,12 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
 def _check(reader: _Reader, data: Any, key: str) -> CheckConfig:
     body = reader.mapping(data, key)
     points = reader.require(body, "points", key)
-    if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+    if (
+        isinstance(points, bool)
+        or not isinstance(points, int | float)
+        or not math.isfinite(points)
+        or points < 0
+    ):
         reader.fail(f"{key}.points", "a number >= 0", points)
     visibility = body.get("visibility", "visible")
     if visibility not in VISIBILITIES:
@@ -244,9 +291,27 @@ class _Reader:
         return list(value)
 
     def positive(self, value: Any, key: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
             self.fail(key, "a number > 0", value)
         return float(value)
+
+    def positive_int(self, value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            self.fail(key, "a whole number > 0", value)
+        return value
+
+    def known_keys(self, mapping: Mapping, allowed: set[str], key: str) -> None:
+        unknown = sorted(str(k) for k in set(mapping) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"{self.path}: {key} has unknown keys {', '.join(unknown)}; "
+                f"expected only {', '.join(sorted(allowed))}"
+            )
 
     def integer(self, value: Any, key: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -30,7 +30,12 @@ from autograder.grading.results import CheckResult, GradeResult, to_gradescope, 
 from autograder.grading.submission import Submission
 from autograder.sandbox.client import Sandbox, SandboxLimits
 
-ISOLATION_LEVELS = ("none", "partial", "full")
+NO_CODE_RAN = {
+    "level": "not needed",
+    "mechanisms": [],
+    "missing": [],
+    "note": "no student code ran",
+}
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,7 @@ def grade_submission(
         seed=seed,
         sha256=submission.sha256,
         kit_version=__version__,
-        isolation=sandbox.isolation
-        or {"level": "none", "mechanisms": [], "missing": ["no worker ran"]},
+        isolation=sandbox.isolation or NO_CODE_RAN,
         load_problems=tuple(problems),
         config_fingerprint=fingerprint,
     )

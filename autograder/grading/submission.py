@@ -9,8 +9,10 @@ found, is the user's error (:class:`SubmissionNotFound`).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,57 @@ class Submission:
     chunks: tuple[Chunk, ...]
     sha256: str
     problem: str | None = None  # why it cannot be run at all (e.g. a notebook that is not JSON)
+
+
+def without_magics(source: str) -> str:
+    """Comment out IPython magics (``%``, ``%%``) and shell escapes (``!``), keeping line numbers.
+
+    A cell that is already valid Python is left alone (a continuation line may
+    start with ``%`` or ``!=``); otherwise only lines that begin a statement are
+    rewritten, found with the tokenizer so that brackets and strings are respected.
+    """
+    try:
+        compile(source, "<cell>", "exec")
+        return source
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    lines = source.splitlines(keepends=True)
+    for number in _statement_starts(source):
+        if number > len(lines):
+            continue
+        line = lines[number - 1]
+        match = MAGIC_LINE.match(line.rstrip("\r\n"))
+        if match:
+            ending = line[len(line.rstrip("\r\n")) :]
+            lines[number - 1] = f"{match[1]}pass  # {match[2]}{ending}"
+    return "".join(lines)
+
+
+def _statement_starts(source: str) -> list[int]:
+    """Line numbers on which a new logical line begins (all lines, if tokenizing fails)."""
+    starts, depth, expect_start = [], 0, True
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            skipped = (
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.COMMENT,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.ENDMARKER,
+            )
+            if expect_start and token.type not in skipped:
+                starts.append(token.start[0])
+                expect_start = False
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth = max(0, depth - 1)
+            elif token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth == 0):
+                expect_start = True
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return sorted(set(starts)) or list(range(1, source.count("\n") + 2))
 
 
 def find_submission_file(path: Path, module: str) -> Path:
@@ -59,8 +112,10 @@ def find_submission_file(path: Path, module: str) -> Path:
 def read_submission(path: Path, module: str) -> Submission:
     """Read the submission at ``path`` (see :func:`find_submission_file`)."""
     file = find_submission_file(path, module)
-    data = file.read_bytes()[: MAX_SOURCE_BYTES + 1]
-    digest = hashlib.sha256(data).hexdigest()
+    with open(file, "rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        stream.seek(0)
+        data = stream.read(MAX_SOURCE_BYTES + 1)
     too_big = len(data) > MAX_SOURCE_BYTES
     if file.suffix == ".ipynb":
         if too_big:
@@ -80,7 +135,7 @@ def notebook_chunks(data: bytes, name: str) -> tuple[tuple[Chunk, ...], str | No
         cells = notebook["cells"]
         if not isinstance(cells, list):
             raise TypeError
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return (), f"{name} is not a valid notebook: it is not JSON (was it saved completely?)"
     except (KeyError, TypeError):
         return (), f"{name} is not a valid notebook: it has no list of cells"
@@ -93,6 +148,6 @@ def notebook_chunks(data: bytes, name: str) -> tuple[tuple[Chunk, ...], str | No
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(str(s) for s in source)
-        source = MAGIC_LINE.sub(r"\1pass  # \2", str(source))
+        source = without_magics(str(source))
         chunks.append(Chunk(f"code cell {code_number}", f"<code cell {code_number}>", source))
     return tuple(chunks), None

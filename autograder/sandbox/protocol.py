@@ -46,39 +46,68 @@ class PeerClosed(Exception):
     """The peer closed the connection (usually: the worker died)."""
 
 
+MAX_ARRAY_DIMENSIONS = 32
+MAX_ARRAY_ELEMENTS = 50_000_000
+
+
 def encode(value: Any, depth: int = 0) -> Any:
     """Turn ``value`` into JSON-ready data (see the module docstring).
 
     Anything that is not a number, string, sequence, mapping or array is
-    converted with ``numpy.asarray(value, dtype=float)``; if that fails it is
-    sent as ``{"__unencodable__": type name}``.
+    converted with ``numpy.asarray(value, dtype=float)``. Whatever cannot be
+    converted, for any reason (a hostile ``__array__``, a complex number, a
+    value nested too deeply), is sent as ``{"__unencodable__": type name}``:
+    encoding never raises.
     """
-    if depth > MAX_DEPTH:
+    try:
+        return _encode(value, depth)
+    except Exception:
+        return {"__unencodable__": _type_name(value)}
+
+
+def _encode(value: Any, depth: int) -> Any:
+    if depth >= MAX_DEPTH:
         return {"__unencodable__": "nested too deeply"}
-    if value is None or isinstance(value, bool | str):
+    if value is None or type(value) in (bool, str):
         return value
+    if type(value) is int:
+        return value if abs(value) < 2**53 else _finite_or_unencodable(value)
+    if type(value) is float:
+        return value
+    if isinstance(value, float) and not isinstance(value, np.generic):
+        return float.__float__(value)  # the subclass's real number, whatever its methods claim
     if isinstance(value, int) and not isinstance(value, bool):
-        return value if abs(value) < 2**53 else float(value)
-    if isinstance(value, float):
-        return float(value)
+        return _encode(int.__int__(value), depth)
     if isinstance(value, np.generic):
         return _encode_array(np.asarray(value), type(value).__name__)
     if isinstance(value, np.ndarray):
         return _encode_array(value, "ndarray")
-    if isinstance(value, list | tuple):
+    if type(value) in (list, tuple):
         return {"__seq__": [encode(v, depth + 1) for v in value], "type": type(value).__name__}
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {
-            "__map__": {k: encode(v, depth + 1) for k, v in value.items()},
-            "type": type(value).__name__,
-        }
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"__map__": {k: encode(v, depth + 1) for k, v in value.items()}, "type": "dict"}
+    if isinstance(value, complex):
+        return {"__unencodable__": _type_name(value)}
+    return _encode_array(np.asarray(value, dtype=float), _type_name(value))
+
+
+def _finite_or_unencodable(number: int) -> Any:
     try:
-        return _encode_array(np.asarray(value, dtype=float), type(value).__name__)
-    except Exception:  # any failure of a hostile __array__/__float__ is just "unencodable"
-        return {"__unencodable__": type(value).__name__}
+        return float(number)
+    except OverflowError:
+        return {"__unencodable__": "int too large for a float"}
+
+
+def _type_name(value: Any) -> str:
+    try:
+        return str(type(value).__name__)[:80]
+    except Exception:
+        return "object"
 
 
 def _encode_array(array: np.ndarray, type_name: str) -> Any:
+    if array.dtype.kind == "c":
+        return {"__unencodable__": f"{type_name} of complex numbers"}
     try:
         floats = np.asarray(array, dtype=float)
     except Exception:
@@ -93,20 +122,15 @@ def decode(data: Any, depth: int = 0) -> Any:
     ``tuple``; unencodable values as :class:`Unencodable`. Anything else
     raises :class:`ProtocolError`.
     """
+    if isinstance(data, dict) and "__unencodable__" in data and depth <= MAX_DEPTH + 1:
+        return Unencodable(str(data["__unencodable__"])[:200])
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested too deeply")
     if data is None or isinstance(data, bool | int | float | str):
         return data
     if isinstance(data, dict):
         if "__ndarray__" in data:
-            shape, flat = data["__ndarray__"]
-            if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
-                raise ProtocolError("bad array shape")
-            if not isinstance(flat, list) or math.prod(shape) != len(flat):
-                raise ProtocolError("array data does not match its shape")
-            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in flat):
-                raise ProtocolError("array data is not numeric")
-            return np.array(flat, dtype=float).reshape(shape)
+            return _decode_array(data["__ndarray__"])
         if "__seq__" in data:
             items = [decode(v, depth + 1) for v in _list(data["__seq__"])]
             return tuple(items) if data.get("type") == "tuple" else items
@@ -115,9 +139,27 @@ def decode(data: Any, depth: int = 0) -> Any:
             if not isinstance(mapping, dict):
                 raise ProtocolError("bad mapping")
             return {str(k): decode(v, depth + 1) for k, v in mapping.items()}
-        if "__unencodable__" in data:
-            return Unencodable(str(data["__unencodable__"])[:200])
     raise ProtocolError(f"unexpected value of type {type(data).__name__}")
+
+
+def _decode_array(payload: Any) -> np.ndarray:
+    if not (isinstance(payload, list) and len(payload) == 2):
+        raise ProtocolError("an array must be sent as [shape, data]")
+    shape, flat = payload
+    if not (
+        isinstance(shape, list)
+        and len(shape) <= MAX_ARRAY_DIMENSIONS
+        and all(type(s) is int and 0 <= s <= MAX_ARRAY_ELEMENTS for s in shape)
+    ):
+        raise ProtocolError("bad array shape")
+    if not isinstance(flat, list) or math.prod(shape) != len(flat):
+        raise ProtocolError("array data does not match its shape")
+    if not all(type(v) in (int, float) for v in flat):
+        raise ProtocolError("array data is not numeric")
+    try:
+        return np.array(flat, dtype=float).reshape(shape)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ProtocolError(f"array data cannot be rebuilt: {error}") from None
 
 
 def type_name_of(data: Any) -> str:
@@ -157,8 +199,12 @@ def receive(sock: socket.socket, deadline: float | None = None) -> dict:
         raise ProtocolError(f"peer announced a message of {length} bytes")
     try:
         message = json.loads(_read_exactly(sock, length, deadline))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ProtocolError(f"message is not JSON: {error}") from None
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,
+    ) as error:  # JSONDecodeError is a ValueError
+        raise ProtocolError(f"message is not JSON: {str(error)[:200]}") from None
     if not isinstance(message, dict) or not isinstance(message.get("op"), str):
         raise ProtocolError("message is not an object with an 'op'")
     return message
