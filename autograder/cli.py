@@ -95,6 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(release)
 
+    bundle = commands.add_parser(
+        "gradescope-bundle",
+        help="write a Gradescope autograder zip (setup.sh, run_autograder, the kit)",
+    )
+    bundle.add_argument(
+        "--out", type=Path, required=True, help="the zip to write, e.g. autograder.zip"
+    )
+    _common(bundle)
+
+    push = commands.add_parser(
+        "lti-push",
+        help="send OUT/scores.jsonl to an LTI 1.3 platform's line item (token from $LTI_TOKEN)",
+    )
+    push.add_argument("scores", type=Path, help="the scores.jsonl written by grade-batch")
+    push.add_argument(
+        "--line-item", required=True, help="the line item URL (scores go to its /scores)"
+    )
+    push.add_argument(
+        "--token-env", default="LTI_TOKEN", help="the environment variable holding the bearer token"
+    )
+    _common(push)
+
     generate = commands.add_parser(
         "generate", help="regenerate the committed stubs and notebook from the reference and lesson"
     )
@@ -183,6 +205,44 @@ def run_release(options: argparse.Namespace, config: GradingConfig) -> int:
     return 0
 
 
+def run_gradescope_bundle(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.release.gradescope import write_gradescope_bundle
+
+    names = write_gradescope_bundle(config, config.assignment(options.assignment), options.out)
+    print(
+        f"Wrote {options.out} ({len(names)} files); upload it as the assignment's autograder on Gradescope."
+    )
+    return 0
+
+
+def run_lti_push(options: argparse.Namespace, config: GradingConfig) -> int:
+    import json
+    import os
+
+    from autograder.export.lti_push import push_scores
+
+    token = os.environ.get(options.token_env, "")
+    if not token:
+        raise UsageError(f"the environment variable {options.token_env} holds no bearer token")
+    try:
+        lines = options.scores.read_text(encoding="utf-8").splitlines()
+        scores = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{options.scores}: cannot be read as JSON lines ({error})") from None
+    try:
+        report = push_scores(scores, options.line_item, token)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    for outcome in report.outcomes:
+        print(
+            f"{'sent' if outcome.ok else 'FAILED'} {outcome.user_id}: {outcome.status} {outcome.message}"
+        )
+    print(
+        f"{len(report.outcomes) - len(report.failed)} of {len(report.outcomes)} scores accepted by {report.url}"
+    )
+    return 0 if not report.failed else 1
+
+
 def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.release import ReleaseError
     from autograder.release.bundle import update_sources
@@ -202,6 +262,8 @@ COMMANDS = {
     "demo": run_demo,
     "release": run_release,
     "generate": run_generate,
+    "gradescope-bundle": run_gradescope_bundle,
+    "lti-push": run_lti_push,
 }
 
 

@@ -1,0 +1,105 @@
+"""``autograder gradescope-bundle``: a Gradescope autograder zip that grades with this kit.
+
+Gradescope builds an image by running ``setup.sh`` once, then runs
+``run_autograder`` per submission in ``/autograder``: the student's files are
+in ``/autograder/submission`` and the script must write
+``/autograder/results/results.json``. The zip holds, at its root, those two
+scripts and a copy of what grading needs: the engine (``autograder/``),
+``grading.yaml``, the assignment's reference, hidden checks and release folder, and
+``pyproject.toml`` so ``setup.sh`` can install the kit and its dependencies.
+``run_autograder`` honours ``AUTOGRADER_ROOT`` (default ``/autograder``) so
+the bundle can be tried in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path
+
+from autograder.config import AssignmentConfig, GradingConfig
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Runs once, as root, when Gradescope builds the autograder image.
+set -euo pipefail
+apt-get update -qq
+apt-get install -y -qq python3 python3-pip python3-venv > /dev/null
+python3 -m venv /opt/kit
+/opt/kit/bin/pip install --quiet /autograder/source
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Runs once per submission. Grades /autograder/submission into /autograder/results/results.json.
+set -uo pipefail
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PYTHON="${{AUTOGRADER_PYTHON:-/opt/kit/bin/python}}"
+mkdir -p "$ROOT/results"
+cd "$ROOT/source"
+PYTHONPATH="$ROOT/source" "$PYTHON" -m autograder.cli grade "$ROOT/submission" \\
+    --out "$ROOT/results" --config "$ROOT/source/grading.yaml" --assignment {assignment}
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+    # grading could not start (e.g. no submission file): Gradescope still needs a results file
+    printf '{{"score": 0, "output": "The autograder could not grade this submission (exit status %s). '\\
+'Did you upload {module}.py or one notebook?", "tests": []}}\\n' "$status" > "$ROOT/results/results.json"
+fi
+"""
+
+
+def bundle_members(config: GradingConfig, assignment: AssignmentConfig) -> dict[str, Path]:
+    """Every file of the bundle's source tree, by its path inside the zip."""
+    root = config.root
+    kit = Path(__file__).resolve().parents[1]
+    members: dict[str, Path] = {}
+    for path in sorted(kit.rglob("*")):
+        relative = path.relative_to(kit.parent)
+        if (
+            path.is_file()
+            and "__pycache__" not in relative.parts
+            and "samples" not in relative.parts
+        ):
+            if "checks" in relative.parts and path.is_relative_to(kit / "checks"):
+                continue  # only this assignment's checks, added below
+            members[relative.as_posix()] = path
+    for path in sorted(assignment.checks_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            members[path.relative_to(root).as_posix()] = path
+    for path in sorted(
+        assignment.release_dir.rglob("*")
+    ):  # grading.yaml names it; it is public anyway
+        if path.is_file() and "__pycache__" not in path.parts:
+            members[path.relative_to(root).as_posix()] = path
+    reference = assignment.reference
+    for path in sorted(reference.rglob("*.py")) if reference.is_dir() else [reference]:
+        members[path.relative_to(root).as_posix()] = path
+    members["grading.yaml"] = config.path
+    members["pyproject.toml"] = kit.parent / "pyproject.toml"
+    members["README.md"] = kit.parent / "README.md"
+    return members
+
+
+def write_gradescope_bundle(
+    config: GradingConfig, assignment: AssignmentConfig, out: Path
+) -> list[str]:
+    """Write the autograder zip to ``out``; return the names inside it."""
+    members = bundle_members(config, assignment)
+    scripts = {
+        "setup.sh": SETUP_SH,
+        "run_autograder": RUN_AUTOGRADER.format(
+            assignment=assignment.name, module=assignment.module
+        ),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.partial")
+    with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name, text in scripts.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFREG | 0o755) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, text)
+        for name, path in members.items():
+            bundle.write(path, name)
+    staging.replace(out)
+    return [*scripts, *members]
