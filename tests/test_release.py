@@ -98,6 +98,9 @@ def test_release_bundle_fails_untouched_and_passes_a_correct_solution(tmp_path):
         "regression_losses.ipynb",
         "test_regression_losses.py",
         "sign_flip_experiment.py",
+        "selfcheck.py",
+        "selfcheck_data.json",
+        "feedback_figures.py",
     }
     for path in bundle.iterdir():
         text = path.read_text()
@@ -256,15 +259,29 @@ def _reference_functions() -> dict[str, str]:
 @pytest.mark.parametrize("solved", [False, True], ids=["stubs", "solved"])
 def test_the_notebook_self_check_runs_the_public_checks_on_its_own_functions(tmp_path, solved):
     notebook = json.loads((RELEASE_DIR / "regression_losses.ipynb").read_text())
-    shutil.copy(RELEASE_DIR / "test_regression_losses.py", tmp_path)
+    for name in (
+        "test_regression_losses.py",
+        "selfcheck.py",
+        "selfcheck_data.json",
+        "feedback_figures.py",
+    ):
+        shutil.copy(RELEASE_DIR / name, tmp_path)
     script = _notebook_script(notebook, _reference_functions() if solved else None)
-    (tmp_path / "notebook_as_script.py").write_text(script)
+    (tmp_path / "notebook_as_script.py").write_text(
+        script.replace("selfcheck.main(inline=True)", "selfcheck.main()")
+    )
     result = run_python(tmp_path, "notebook_as_script.py")
     if solved:
-        assert "31 passed" in result.stdout, result.stdout + result.stderr
+        assert "8 of 8 functions pass their public checks" in result.stdout, (
+            result.stdout + result.stderr
+        )
+        assert "Looks like" not in result.stdout
     else:
-        assert "31 failed" in result.stdout, result.stdout + result.stderr
-        assert f"fit {NOT_IMPLEMENTED}" in result.stdout
+        assert "0 of 8 functions pass their public checks" in result.stdout, (
+            result.stdout + result.stderr
+        )
+        assert result.stdout.count("not implemented yet") == 8
+    assert (tmp_path / "selfcheck_descent_path.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_notebook_teaches_before_it_asks():

@@ -31,12 +31,18 @@ class Picture:
     png: bytes
 
 
-def load_feedback_module(checks_dir: Path) -> ModuleType | None:
-    """The assignment's ``feedback.py`` (``collect`` and ``figures``), if it has one."""
-    path = checks_dir / "feedback.py"
+FIGURES_FILE = "feedback_figures.py"
+
+
+def load_feedback_module(release_dir: Path) -> ModuleType | None:
+    """The assignment's public figure code (``collect`` and ``figures``), if it has one.
+
+    It lives in the release folder, so the students' self-check draws the same pictures.
+    """
+    path = release_dir / FIGURES_FILE
     if not path.exists():
         return None
-    spec = importlib.util.spec_from_file_location(f"_feedback_{checks_dir.name}", path)
+    spec = importlib.util.spec_from_file_location(f"_feedback_{release_dir.name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

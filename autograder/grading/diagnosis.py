@@ -51,15 +51,21 @@ class Diagnosis:
     sentence: str
 
 
-def load_catalog(checks_dir: Path) -> list[Mistake]:
-    """Load ``CATALOG`` from ``checks_dir/mistakes.py`` (empty if there is no such file)."""
+def load_mistakes_module(checks_dir: Path) -> ModuleType | None:
+    """The assignment's ``mistakes.py`` (``CATALOG``, and ``PROBES`` for the self-check), if any."""
     path = checks_dir / "mistakes.py"
     if not path.exists():
-        return []
+        return None
     spec = importlib.util.spec_from_file_location(f"_mistakes_{checks_dir.name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return list(module.CATALOG)
+    return module
+
+
+def load_catalog(checks_dir: Path) -> list[Mistake]:
+    """``CATALOG`` from ``checks_dir/mistakes.py`` (empty if there is no such file)."""
+    module = load_mistakes_module(checks_dir)
+    return list(module.CATALOG) if module else []
 
 
 def diagnose(

@@ -66,6 +66,7 @@ def config_fingerprint(assignment: AssignmentConfig, config_path: Path) -> str:
     digest = hashlib.sha256(__version__.encode())
     reference = assignment.reference
     files = [Path(config_path), *sorted(assignment.checks_dir.rglob("*.py"))]
+    files += sorted(assignment.release_dir.glob("feedback_figures.py"))
     files += sorted(reference.rglob("*.py")) if reference.is_dir() else [reference]
     for path in files:
         digest.update(path.name.encode())
@@ -121,7 +122,7 @@ def grade_submission(
             load = sandbox.load()
             plugin = GradingPlugin(assignment, sandbox, reference, catalog, seed)
             report = run_checks(assignment, plugin)
-            feedback_module = load_feedback_module(assignment.checks_dir) if feedback else None
+            feedback_module = load_feedback_module(assignment.release_dir) if feedback else None
             feedback_data = collect_feedback(feedback_module, sandbox, reference)
             process_output = sandbox.close()
         if plugin.config_problem:

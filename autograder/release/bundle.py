@@ -20,7 +20,9 @@ import tempfile
 from pathlib import Path
 
 from autograder.config import AssignmentConfig, GradingConfig
+from autograder.grading.runner import load_reference
 from autograder.release.notebook import build_notebook, notebook_text
+from autograder.release.selfcheck_data import selfcheck_json
 from autograder.release.stubs import MARKERS, StubError, solution_lines, stubs_for
 
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
@@ -50,7 +52,11 @@ def generated_files(assignment: AssignmentConfig) -> dict[str, str]:
         assignment.module,
         list(assignment.functions),
     )
-    return {f"{assignment.module}.py": stubs, f"{assignment.module}.ipynb": notebook_text(notebook)}
+    return {
+        f"{assignment.module}.py": stubs,
+        f"{assignment.module}.ipynb": notebook_text(notebook),
+        "selfcheck_data.json": selfcheck_json(assignment, load_reference(assignment)),
+    }
 
 
 def bundle_files(assignment: AssignmentConfig) -> dict[str, bytes]:

@@ -24,11 +24,9 @@ NOTEBOOK_METADATA = {
 
 SELF_CHECK = '''\
 # Self-check: runs the public checks (test_{module}.py, beside this notebook) on the
-# functions defined above. Run it again after every change.
+# functions defined above, names common mistakes and draws your pictures. Run it after every change.
 import sys
 import types
-
-import pytest
 
 
 def _as_module(namespace, name):
@@ -47,7 +45,9 @@ def _as_module(namespace, name):
 
 
 sys.modules["{module}"] = _as_module(globals(), "{module}")
-pytest.main(["-q", "-p", "no:cacheprovider", "test_{module}.py"])
+import selfcheck
+
+selfcheck.main(inline=True)
 '''
 
 EXPERIMENT = """\

@@ -26,6 +26,13 @@ def _error(y_pred, y_true) -> np.ndarray:
     return np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
 
 
+def _sign_by_division(y_pred, y_true) -> np.ndarray:
+    """(ŷ − y)/|ŷ − y|: the sign, except 0/0 = NaN at a tie."""
+    error = _error(y_pred, y_true)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return error / np.abs(error)
+
+
 def _upstream(theta, x, y, loss):
     x = np.asarray(x, dtype=float)
     residual = theta[0] + theta[1] * x - np.asarray(y, dtype=float)
@@ -64,6 +71,24 @@ def _fit_diverged(case) -> bool:
         return False
     return history.ndim == 1 and history.size > 1 and bool(history[-1] > history[0])
 
+
+# Small inputs on which the students' self-check compares their answers with each mistake's
+# (the outputs are computed at release time, so no code of the catalog is handed out).
+PROBES = {
+    "mse": [(([4.0, 1.0, 2.0], [3.0, 3.0, 2.0]), {}), (([0.5, -1.0], [1.5, 2.0]), {})],
+    "mae": [(([4.0, 1.0, 2.0], [3.0, 3.0, 2.0]), {}), (([0.5, -1.0], [1.5, 2.0]), {})],
+    "mse_grad": [(([4.0], [3.0]), {}), (([4.0, 1.0, 2.0], [3.0, 3.0, 2.0]), {})],
+    "mae_grad": [(([4.0], [3.0]), {}), (([4.0, 1.0, 2.0, 0.5], [3.0, 3.0, 2.0, 1.5]), {})],
+    "predict": [(([1.0, 2.0], [0.0, 1.0, 3.0]), {}), (([-0.5, 3.0], [2.0, -1.0]), {})],
+    "linear_grads": [
+        (([0.5, 1.0], [0.0, 1.0, 2.0], [1.0, 2.0, 6.0]), {"loss": "mse"}),
+        (([0.5, 1.0], [0.0, 1.0, 2.0], [1.0, 2.0, 6.0]), {"loss": "mae"}),
+    ],
+    "gd_step": [(([1.0, 1.0], [2.0, -4.0], 0.5), {}), (([0.0, 0.0], [1.0, 1.0], 0.1), {})],
+    "fit": [
+        (([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0]), {"loss": "mse", "lr": 0.05, "epochs": 300})
+    ],
+}
 
 CATALOG = [
     # -- mse ---------------------------------------------------------------------------------------
@@ -192,7 +217,7 @@ CATALOG = [
         "{call} gave {got}; expected {expected}. (ŷ−y)/|ŷ−y| is the sign everywhere except where "
         "ŷ = y, where it is 0/0 = NaN. Use the subgradient 0 there (np.sign does).",
         MAE_SECTION,
-        variant=lambda ref, p, t: np.divide(_error(p, t), np.abs(_error(p, t))) / np.size(p),
+        variant=lambda ref, p, t: _sign_by_division(p, t) / np.size(p),
     ),
     Mistake(
         "mae_grad",

@@ -1,10 +1,10 @@
-"""Pictures for a regression_losses student: where their gradient's sign, loss curve and steps go.
+"""Pictures of your work: where your gradient's sign, your loss curve and your steps go.
 
-``collect`` runs after the checks, in the trusted grader, calling the
-student's own functions through the sandbox (``call``) and the reference; it
-returns plain numbers. ``figures`` draws them (matplotlib figures, rendered
-by the engine). A function that fails to run is simply left out of its
-picture, with the reason in the caption.
+The grader draws these into your feedback, and ``python selfcheck.py`` draws
+the same ones on your machine. ``collect(call, reference)`` gathers the
+numbers by calling your functions (``call(name, *args, **kwargs)``) and the
+correct ones; ``figures(data)`` draws them with matplotlib. A function that
+fails to run is left out of its picture, with the reason in the caption.
 """
 
 from __future__ import annotations

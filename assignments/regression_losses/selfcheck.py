@@ -1,0 +1,293 @@
+"""Check your work in a second or two: ``python selfcheck.py`` in this folder.
+
+It runs the public checks (``test_regression_losses.py``) on your
+``regression_losses.py`` and prints one line per function: ✓ when all its
+checks pass, ✗ when some fail. For a failing function it also tries to name
+the mistake, by comparing your answers on a few small inputs with the answers
+of common mistakes (listed, as numbers only, in ``selfcheck_data.json``), and
+points you to the section of the lesson that explains it. Then it draws the
+same pictures the grader puts in your feedback (``selfcheck_*.png``): your
+gradient's sign, your training curves and your descent path.
+
+Passing these checks is a good sign, not a guarantee: the grader runs hidden
+checks on other inputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+MODULE = "regression_losses"
+FUNCTIONS = ["mse", "mae", "mse_grad", "mae_grad", "predict", "linear_grads", "gd_step", "fit"]
+PICTURE_PREFIX = "selfcheck_"
+
+
+class _Outcomes:
+    """A pytest plugin that keeps each public check's outcome and first line of failure."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, tuple[bool, str]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or report.failed:
+            message = ""
+            if report.failed:
+                crash = getattr(report.longrepr, "reprcrash", None)
+                message = crash.message if crash else str(report.longrepr).strip().splitlines()[-1]
+                message = message.removeprefix("Failed: ")
+            self.results[report.nodeid] = (report.passed, message)
+
+
+def function_of(test_id: str) -> str | None:
+    """The student function a public check is about, from its name (``test_mse_grad_by_hand``)."""
+    name = test_id.rsplit("::", 1)[-1]
+    if "[" in name and name.endswith("]"):
+        parameter = name[name.index("[") + 1 : -1]
+        if parameter in FUNCTIONS:
+            return parameter
+    matches = [f for f in FUNCTIONS if name.startswith(f"test_{f}_") or name == f"test_{f}"]
+    return max(matches, key=len) if matches else None
+
+
+def run_public_checks() -> dict[str, list[tuple[bool, str]]]:
+    """Run the public checks quietly; their outcomes, by function."""
+    sys.modules.pop(f"test_{MODULE}", None)  # a fresh import sees the current functions
+    outcomes = _Outcomes()
+    arguments = ["-p", "no:cacheprovider", "-p", "no:terminal", "--capture=sys"]
+    pytest.main([*arguments, str(HERE / f"test_{MODULE}.py")], plugins=[outcomes])
+    by_function: dict[str, list[tuple[bool, str]]] = {f: [] for f in FUNCTIONS}
+    for test_id, outcome in outcomes.results.items():
+        function = function_of(test_id)
+        if function:
+            by_function[function].append(outcome)
+    return by_function
+
+
+# -- naming the mistake ------------------------------------------------------------------------
+
+
+def _student_call(module, name: str, args: list, kwargs: dict):
+    """Call your function with the other functions swapped for the public checks' stand-ins."""
+    import test_regression_losses as public
+
+    saved = {other: getattr(module, other, None) for other in public.STAND_INS if other != name}
+    try:
+        for other, stand_in in public.STAND_INS.items():
+            if other != name:
+                setattr(module, other, stand_in)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return getattr(module, name)(*_arrays(args), **kwargs)
+    finally:
+        for other, original in saved.items():
+            setattr(module, other, original)
+
+
+def _arrays(args: list) -> list:
+    return [np.array(a, dtype=float) if isinstance(a, list) else a for a in args]
+
+
+def _same(got, expected) -> bool:
+    if (
+        isinstance(expected, list)
+        and expected
+        and isinstance(expected[0], list)
+        and isinstance(got, tuple | list)
+    ):
+        return len(got) == len(expected) and all(
+            _same(g, e) for g, e in zip(got, expected, strict=True)
+        )
+    try:
+        got_array, expected_array = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got_array.shape == expected_array.shape and bool(
+        np.allclose(got_array, expected_array, rtol=1e-6, atol=1e-9, equal_nan=True)
+    )
+
+
+def _fit_theta(got):
+    try:
+        return np.asarray(got[0], dtype=float)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+def _fit_diverged(got) -> bool:
+    theta = _fit_theta(got)
+    if theta is None:
+        return False
+    if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e3:
+        return True
+    history = np.asarray(got[1], dtype=float)
+    return history.ndim == 1 and history.size > 1 and bool(history[-1] > history[0])
+
+
+# mistakes recognised by a rule, not by a fixed wrong answer
+RULES = {
+    "scalar_gradient": lambda got, args: np.ndim(got) == 0 and np.ndim(args[0]) >= 1,
+    "never_updates": lambda got, args: (
+        _fit_theta(got) is not None and bool(np.allclose(_fit_theta(got), 0.0))
+    ),
+    "diverges": lambda got, args: _fit_diverged(got),
+}
+
+
+def _show(value) -> str:
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    return (
+        "["
+        + ", ".join(f"{v:.6g}" for v in array.ravel()[:8])
+        + (", …" if array.size > 8 else "")
+        + "]"
+    )
+
+
+def name_the_mistake(module, function: str, data: dict) -> str | None:
+    """A hint naming your mistake in ``function``, if your answers match a known one."""
+    entry = data["functions"].get(function)
+    if not entry:
+        return None
+    answers = []
+    for probe in entry["probes"]:
+        try:
+            answers.append(_student_call(module, function, probe["args"], probe["kwargs"]))
+        except Exception:
+            return None
+    for mistake in entry["mistakes"]:
+        if mistake["outputs"] is not None:
+            matched = all(
+                _same(got, out) for got, out in zip(answers, mistake["outputs"], strict=True)
+            )
+        else:
+            rule = RULES.get(mistake["name"])
+            matched = rule is not None and all(
+                rule(got, p["args"]) for got, p in zip(answers, entry["probes"], strict=True)
+            )
+        if not matched:
+            continue
+        probe, got = entry["probes"][0], answers[0]
+        names = list(inspect.signature(getattr(module, function)).parameters)
+        fields = {names[i]: _show(a) for i, a in enumerate(probe["args"]) if i < len(names)}
+        shown_args = ", ".join(f"{k}={v}" for k, v in fields.items())
+        fields.update(
+            call=f"{function}({shown_args})",
+            got=_show_any(got),
+            expected=_show_any(probe["expected"]),
+        )
+        try:
+            text = mistake["hint"].format(**fields)
+        except (KeyError, IndexError, ValueError):
+            text = mistake["hint"]
+        return f"{mistake['summary']}: {text} (lesson, section “{mistake['lesson']}”)"
+    return None
+
+
+def _show_any(value) -> str:
+    try:
+        return _show(value)
+    except (TypeError, ValueError):
+        return str(value)[:80]
+
+
+# -- pictures ----------------------------------------------------------------------------------
+
+
+class _Replay:
+    """The correct answers to the pictures' calls, replayed in order from selfcheck_data.json."""
+
+    def __init__(self, answers: dict[str, list]) -> None:
+        self.answers = {name: list(values) for name, values in answers.items()}
+
+    def __getattr__(self, name: str):
+        def answer(*args, **kwargs):
+            value = self.answers[name].pop(0)
+            if name == "fit":
+                return np.asarray(value[0], dtype=float), list(value[1])
+            return np.asarray(value, dtype=float)
+
+        return answer
+
+
+def draw_pictures(module, data: dict) -> list[Path]:
+    """Draw the feedback pictures of your functions; return the PNG files written."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError:
+        print("(pip install matplotlib to get the pictures)")
+        return []
+    import feedback_figures
+
+    collected = feedback_figures.collect(
+        lambda name, *a, **k: getattr(module, name)(*a, **k), _Replay(data["figures"])
+    )
+    written = []
+    for name, title, caption, figure in feedback_figures.figures(collected):
+        FigureCanvasAgg(figure)
+        figure.tight_layout()
+        path = HERE / f"{PICTURE_PREFIX}{name}"
+        figure.savefig(path, dpi=100)
+        written.append(path)
+        print(f"  {path.name}: {title}. {caption}")
+    return written
+
+
+def main(inline: bool = False) -> int:
+    started = time.monotonic()
+    sys.path.insert(0, str(HERE))
+    try:
+        import regression_losses as module
+    except Exception as error:  # a syntax error, or code at the top level that fails
+        print(f"regression_losses.py could not be imported: {type(error).__name__}: {error}")
+        return 1
+    data = json.loads((HERE / "selfcheck_data.json").read_text(encoding="utf-8"))
+    by_function = run_public_checks()
+    passing = [f for f in FUNCTIONS if by_function[f] and all(ok for ok, _ in by_function[f])]
+    print(
+        f"Self-check of regression_losses.py: {len(passing)} of {len(FUNCTIONS)} functions pass their public checks.\n"
+    )
+    for function in FUNCTIONS:
+        outcomes = by_function[function]
+        failed = [message for ok, message in outcomes if not ok]
+        if not outcomes:
+            print(
+                f"  ? {function:<13} no public check ran (is test_{MODULE}.py beside this script?)"
+            )
+            continue
+        if not failed:
+            print(f"  ✓ {function:<13} {len(outcomes)} checks")
+            continue
+        print(f"  ✗ {function:<13} {len(outcomes) - len(failed)} of {len(outcomes)} checks")
+        if any("not implemented yet" in m for m in failed):
+            print("      not implemented yet")
+            continue
+        hint = name_the_mistake(module, function, data)
+        if hint:
+            print(f"      Looks like: {hint}")
+        print(f"      First failure: {failed[0]}")
+    print("\nPictures (the same as in your feedback):")
+    pictures = draw_pictures(module, data)
+    if inline and pictures:
+        from IPython.display import Image, display
+
+        for path in pictures:
+            display(Image(str(path)))
+    print(
+        f"\nDone in {time.monotonic() - started:.1f} s. `pytest -v` shows every public check in detail."
+    )
+    return 0 if len(passing) == len(FUNCTIONS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
