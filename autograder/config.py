@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -54,6 +54,21 @@ class SeedPolicy:
 
 
 @dataclass(frozen=True)
+class ProvidedModule:
+    """A module the student code may import, made of another assignment's reference functions.
+
+    In the sandbox each function is a stand-in computed by that reference in the
+    grader (so the module's code never reaches the worker).
+    """
+
+    source: str  # the assignment whose reference provides the functions
+    functions: tuple[str, ...]
+    reference: Path | None = (
+        None  # that assignment's reference file, filled in when the file is read
+    )
+
+
+@dataclass(frozen=True)
 class AssignmentConfig:
     """One assignment: where its parts live, its student API, limits, tolerances and points."""
 
@@ -64,6 +79,7 @@ class AssignmentConfig:
     checks_dir: Path
     release_dir: Path
     packages: tuple[str, ...]
+    provides: Mapping[str, ProvidedModule]
     functions: Mapping[str, tuple[str, ...]]
     limits: LimitsConfig
     seed: SeedPolicy
@@ -134,6 +150,7 @@ ASSIGNMENT_KEYS = {
     "seed",
     "tolerances",
     "checks",
+    "provides",
 }
 LIMIT_KEYS = {"call_seconds", "submission_seconds", "memory_mb", "output_kb"}
 SEED_KEYS = {"base", "per_submission"}
@@ -165,6 +182,23 @@ def load_config(path: Path) -> GradingConfig:
         name: _assignment(reader, root, str(name), body, f"assignments.{name}")
         for name, body in assignments.items()
     }
+    for name, assignment in parsed.items():
+        resolved = {}
+        for module, provided in assignment.provides.items():
+            if provided.source not in parsed:
+                reader.fail(
+                    f"assignments.{name}.provides.{module}.from",
+                    "the name of an assignment in this file",
+                    provided.source,
+                )
+            source = parsed[provided.source]
+            reference = (
+                source.reference / f"{source.module}.py"
+                if source.reference.is_dir()
+                else source.reference
+            )
+            resolved[module] = replace(provided, reference=reference)
+        parsed[name] = replace(assignment, provides=MappingProxyType(resolved))
     return GradingConfig(path=path, root=root, assignments=MappingProxyType(parsed))
 
 
@@ -203,6 +237,7 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
             root, reader.require(body, "release_dir", key), f"{key}.release_dir"
         ),
         packages=tuple(reader.string_list(body.get("packages", ["numpy"]), f"{key}.packages")),
+        provides=MappingProxyType(_provides(reader, body.get("provides", {}), f"{key}.provides")),
         functions=MappingProxyType(functions),
         limits=LimitsConfig(
             call_seconds=reader.positive(
@@ -233,6 +268,26 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
             {str(k): _check(reader, v, f"{key}.checks.{k}") for k, v in checks.items()}
         ),
     )
+
+
+def _provides(reader: _Reader, data: Any, key: str) -> dict[str, ProvidedModule]:
+    provided = {}
+    for module, spec in reader.mapping(data, key).items():
+        body = reader.mapping(spec, f"{key}.{module}")
+        reader.known_keys(body, {"from", "functions"}, f"{key}.{module}")
+        reader.identifier(module, f"{key}.{module}")
+        provided[str(module)] = ProvidedModule(
+            source=reader.string(
+                reader.require(body, "from", f"{key}.{module}"), f"{key}.{module}.from"
+            ),
+            functions=tuple(
+                reader.string_list(
+                    reader.require(body, "functions", f"{key}.{module}"),
+                    f"{key}.{module}.functions",
+                )
+            ),
+        )
+    return provided
 
 
 def _check(reader: _Reader, data: Any, key: str) -> CheckConfig:

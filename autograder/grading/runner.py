@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import io
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -50,15 +51,49 @@ class GradeOutput:
 
 
 def load_reference(assignment: AssignmentConfig) -> ModuleType:
-    """Import the assignment's reference solution (trusted; never sent to a worker)."""
+    """Import the assignment's reference solution (trusted; never sent to a worker).
+
+    Modules the assignment ``provides`` (other assignments' references) are
+    importable by their names in this process, as the reference may import them.
+    """
+    for module, reference in load_providers(assignment).items():
+        sys.modules.setdefault(module, reference)
     path = assignment.reference
     if path.is_dir():
         path = path / f"{assignment.module}.py"
-    name = f"_reference_{assignment.name}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    return _load_trusted_module(path)
+
+
+def load_providers(assignment: AssignmentConfig) -> dict[str, ModuleType]:
+    """The references behind the modules the assignment provides, by module name."""
+    return {module: _load_trusted_module(p.reference) for module, p in assignment.provides.items()}
+
+
+def _load_trusted_module(path: Path) -> ModuleType:
+    name = f"_reference_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def standin_handler(assignment: AssignmentConfig, reference: ModuleType):
+    """Compute a stand-in in the grader: ``name`` is one of the assignment's functions, or
+    ``module.function`` of a module the assignment ``provides`` (another assignment's reference)."""
+    providers = load_providers(assignment)
+    allowed = {f"{module}.{f}" for module, p in assignment.provides.items() for f in p.functions}
+
+    def handle(name: str, args: list, kwargs: dict):
+        if "." in name:
+            if name not in allowed:
+                raise ValueError(f"{name} is not provided")
+            module, function = name.split(".", 1)
+            return getattr(providers[module], function)(*args, **kwargs)
+        if name not in assignment.functions:
+            raise ValueError(f"{name} is not a function of this assignment")
+        return getattr(reference, name)(*args, **kwargs)
+
+    return handle
 
 
 def config_fingerprint(assignment: AssignmentConfig, config_path: Path) -> str:
@@ -113,8 +148,9 @@ def grade_submission(
             chunks=submission.chunks if not submission.problem else (),
             scratch=scratch_root / "student",
             limits=sandbox_limits(assignment),
-            standin_handler=lambda name, args, kwargs: getattr(reference, name)(*args, **kwargs),
+            standin_handler=standin_handler(assignment, reference),
             packages=assignment.packages,
+            provided={module: p.functions for module, p in assignment.provides.items()},
         )
         with sandbox:
             if submission.problem:

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,9 @@ class Sandbox:
         Computes a stand-in function trusted-side (the reference's version).
     packages : sequence of str
         Third-party packages the student code may import (read access to their folders).
+    provided : mapping of module name to function names
+        Modules the student code may import whose functions are stand-ins, computed by
+        ``standin_handler`` as ``"module.function"``.
     """
 
     module_name: str
@@ -109,6 +112,7 @@ class Sandbox:
     limits: SandboxLimits
     standin_handler: StandinHandler
     packages: Sequence[str] = ("numpy",)
+    provided: Mapping[str, Sequence[str]] = field(default_factory=dict)
     isolation: dict = field(default_factory=dict)
     load_report: LoadReport | None = None
     workers_started: int = 0
@@ -175,12 +179,15 @@ class Sandbox:
             "standins": list(standins),
         }
         deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
+        allowed = set(standins) | {
+            f"{m}.{f}" for m, functions in self.provided.items() for f in functions
+        }
         try:
             protocol.send(self._sock, request)
             while True:
                 reply = protocol.receive(self._sock, deadline)
                 if reply["op"] == "standin":
-                    self._answer_standin(reply)
+                    self._answer_standin(reply, allowed)
                     continue
                 if reply["op"] == "result":
                     return self._result(name, reply)
@@ -216,8 +223,11 @@ class Sandbox:
         mutated = tuple(i for i in reply.get("mutated", []) if isinstance(i, int))
         return CallResult(value, protocol.type_name_of(reply["value"]), mutated, output)
 
-    def _answer_standin(self, request: dict) -> None:
+    def _answer_standin(self, request: dict, allowed: set[str]) -> None:
+        """Compute a stand-in the worker asked for, if it is one offered for this call."""
         try:
+            if request.get("fn") not in allowed:
+                raise ValueError(f"{str(request.get('fn'))[:80]} is not available here")
             args = [protocol.decode(a) for a in request["args"]]
             kwargs = {str(k): protocol.decode(v) for k, v in request["kwargs"].items()}
             value = self.standin_handler(str(request["fn"]), args, kwargs)
@@ -245,10 +255,17 @@ class Sandbox:
                     "op": "load",
                     "module": self.module_name,
                     "chunks": [vars_of(c) for c in self.chunks],
+                    "provided": {m: list(f) for m, f in self.provided.items()},
                 },
             )
             load_deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
+            provided = {f"{m}.{f}" for m, functions in self.provided.items() for f in functions}
             loaded = protocol.receive(self._sock, load_deadline)
+            while loaded["op"] == "standin":  # top-level code may call a provided module
+                self._answer_standin(loaded, provided)
+                loaded = protocol.receive(self._sock, load_deadline)
+            if loaded["op"] != "loaded":
+                raise protocol.ProtocolError(f"unexpected {loaded['op']!r} while loading")
         except protocol.PeerTimeout:
             self._stop_worker(graceful=False)
             self._fail_load(

@@ -85,6 +85,7 @@ class Worker:
                 return
             op = message["op"]
             if op == "load":
+                self.provide(message.get("provided") or {})
                 self.reply(self.load(message["module"], message["chunks"]))
             elif op == "call":
                 self.reply(self.call(message))
@@ -94,6 +95,14 @@ class Worker:
     def reply(self, message: dict) -> None:
         message["output"] = self.output.take()
         protocol.send(self.sock, message)
+
+    def provide(self, provided: dict) -> None:
+        """Register each provided module, its functions stand-ins computed by the grader."""
+        for module_name, functions in provided.items():
+            module = types.ModuleType(str(module_name))
+            for function in functions:
+                setattr(module, str(function), self.make_standin(f"{module_name}.{function}"))
+            sys.modules[str(module_name)] = module
 
     def load(self, module_name: str, chunks: list[dict]) -> dict:
         """Execute each chunk (a file, or a notebook's code cells) in one module namespace.
@@ -173,7 +182,7 @@ class Worker:
                 raise ValueError(answer.get("message", f"{name} failed"))
             return protocol.decode(answer["value"])
 
-        standin.__name__ = name
+        standin.__name__ = name.rsplit(".", 1)[-1]
         return standin
 
     def captured(self):
