@@ -259,13 +259,11 @@ def _reference_functions() -> dict[str, str]:
 @pytest.mark.parametrize("solved", [False, True], ids=["stubs", "solved"])
 def test_the_notebook_self_check_runs_the_public_checks_on_its_own_functions(tmp_path, solved):
     notebook = json.loads((RELEASE_DIR / "regression_losses.ipynb").read_text())
-    for name in (
-        "test_regression_losses.py",
-        "selfcheck.py",
-        "selfcheck_data.json",
-        "feedback_figures.py",
-    ):
+    for name in ("test_regression_losses.py", "selfcheck_data.json", "feedback_figures.py"):
         shutil.copy(RELEASE_DIR / name, tmp_path)
+    shutil.copy(
+        REPO_ROOT / "autograder" / "release" / "selfcheck_template.py", tmp_path / "selfcheck.py"
+    )
     script = _notebook_script(notebook, _reference_functions() if solved else None)
     (tmp_path / "notebook_as_script.py").write_text(
         script.replace("selfcheck.main(inline=True)", "selfcheck.main()")

@@ -16,12 +16,8 @@ from conftest import REFERENCE_PATH, REPO_ROOT, SAMPLES
 from autograder.grading.diagnosis import load_catalog
 
 RELEASE_DIR = REPO_ROOT / "assignments" / "regression_losses"
-BUNDLE_FILES = (
-    "test_regression_losses.py",
-    "selfcheck.py",
-    "selfcheck_data.json",
-    "feedback_figures.py",
-)
+BUNDLE_FILES = ("test_regression_losses.py", "selfcheck_data.json", "feedback_figures.py")
+SELFCHECK = REPO_ROOT / "autograder" / "release" / "selfcheck_template.py"
 MISTAKES = sorted((SAMPLES / "regression_losses").glob("*__*.py"))
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -29,6 +25,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def bundle_with(tmp_path: Path, solution: Path) -> Path:
     for name in BUNDLE_FILES:
         shutil.copy(RELEASE_DIR / name, tmp_path)
+    shutil.copy(SELFCHECK, tmp_path / "selfcheck.py")
     shutil.copy(solution, tmp_path / "regression_losses.py")
     return tmp_path
 
@@ -107,7 +104,16 @@ def test_a_correct_solution_is_never_told_it_made_a_mistake(selfcheck, name):
 
 def test_the_data_file_holds_numbers_and_hint_prose_only():
     """No code travels to students: every string is a hint's prose, a name, or a loss name."""
-    allowed = {"assignment", "name", "summary", "hint", "lesson", "loss"}
+    allowed = {
+        "assignment",
+        "module",
+        "function_order",
+        "name",
+        "summary",
+        "hint",
+        "lesson",
+        "loss",
+    }
 
     def strings(value, key=""):
         if isinstance(value, dict):

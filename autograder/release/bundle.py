@@ -25,6 +25,7 @@ from autograder.release.notebook import build_notebook, notebook_text
 from autograder.release.selfcheck_data import selfcheck_json
 from autograder.release.stubs import MARKERS, StubError, solution_lines, stubs_for
 
+SELFCHECK_TEMPLATE = Path(__file__).with_name("selfcheck_template.py")
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
 
 
@@ -69,6 +70,7 @@ def bundle_files(assignment: AssignmentConfig) -> dict[str, bytes]:
         files[relative.as_posix()] = path.read_bytes()
     for name, text in generated_files(assignment).items():
         files[name] = text.encode("utf-8")
+    files["selfcheck.py"] = SELFCHECK_TEMPLATE.read_bytes()
     return files
 
 

@@ -67,6 +67,8 @@ def selfcheck_data(assignment: AssignmentConfig, reference: ModuleType) -> dict:
         }
     return {
         "assignment": assignment.name,
+        "module": assignment.module,
+        "function_order": list(assignment.functions),
         "functions": functions,
         "figures": _figure_answers(assignment, reference),
     }

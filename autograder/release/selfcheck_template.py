@@ -1,7 +1,7 @@
 """Check your work in a second or two: ``python selfcheck.py`` in this folder.
 
-It runs the public checks (``test_regression_losses.py``) on your
-``regression_losses.py`` and prints one line per function: ✓ when all its
+It runs the public checks (``test_<module>.py``) on your ``<module>.py``
+(the names are in ``selfcheck_data.json``) and prints one line per function: ✓ when all its
 checks pass, ✗ when some fail. For a failing function it also tries to name
 the mistake, by comparing your answers on a few small inputs with the answers
 of common mistakes (listed, as numbers only, in ``selfcheck_data.json``), and
@@ -15,6 +15,7 @@ checks on other inputs.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import sys
@@ -26,8 +27,9 @@ import numpy as np
 import pytest
 
 HERE = Path(__file__).resolve().parent
-MODULE = "regression_losses"
-FUNCTIONS = ["mse", "mae", "mse_grad", "mae_grad", "predict", "linear_grads", "gd_step", "fit"]
+DATA = json.loads((HERE / "selfcheck_data.json").read_text(encoding="utf-8"))
+MODULE = DATA["module"]
+FUNCTIONS = DATA["function_order"]
 PICTURE_PREFIX = "selfcheck_"
 
 
@@ -77,7 +79,7 @@ def run_public_checks() -> dict[str, list[tuple[bool, str]]]:
 
 def _student_call(module, name: str, args: list, kwargs: dict):
     """Call your function with the other functions swapped for the public checks' stand-ins."""
-    import test_regression_losses as public
+    public = importlib.import_module(f"test_{MODULE}")
 
     saved = {other: getattr(module, other, None) for other in public.STAND_INS if other != name}
     try:
@@ -222,6 +224,8 @@ class _Replay:
 
 def draw_pictures(module, data: dict) -> list[Path]:
     """Draw the feedback pictures of your functions; return the PNG files written."""
+    if not (HERE / "feedback_figures.py").exists():
+        return []
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
     except ImportError:
@@ -233,6 +237,7 @@ def draw_pictures(module, data: dict) -> list[Path]:
         lambda name, *a, **k: getattr(module, name)(*a, **k), _Replay(data["figures"])
     )
     written = []
+    print("\nPictures (the same as in your feedback):")
     for name, title, caption, figure in feedback_figures.figures(collected):
         FigureCanvasAgg(figure)
         figure.tight_layout()
@@ -247,15 +252,15 @@ def main(inline: bool = False) -> int:
     started = time.monotonic()
     sys.path.insert(0, str(HERE))
     try:
-        import regression_losses as module
+        module = importlib.import_module(MODULE)
     except Exception as error:  # a syntax error, or code at the top level that fails
-        print(f"regression_losses.py could not be imported: {type(error).__name__}: {error}")
+        print(f"{MODULE}.py could not be imported: {type(error).__name__}: {error}")
         return 1
-    data = json.loads((HERE / "selfcheck_data.json").read_text(encoding="utf-8"))
+    data = DATA
     by_function = run_public_checks()
     passing = [f for f in FUNCTIONS if by_function[f] and all(ok for ok, _ in by_function[f])]
     print(
-        f"Self-check of regression_losses.py: {len(passing)} of {len(FUNCTIONS)} functions pass their public checks.\n"
+        f"Self-check of {MODULE}.py: {len(passing)} of {len(FUNCTIONS)} functions pass their public checks.\n"
     )
     for function in FUNCTIONS:
         outcomes = by_function[function]
@@ -276,7 +281,6 @@ def main(inline: bool = False) -> int:
         if hint:
             print(f"      Looks like: {hint}")
         print(f"      First failure: {failed[0]}")
-    print("\nPictures (the same as in your feedback):")
     pictures = draw_pictures(module, data)
     if inline and pictures:
         from IPython.display import Image, display
