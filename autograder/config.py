@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -79,12 +79,12 @@ class AssignmentConfig:
     checks_dir: Path
     release_dir: Path
     packages: tuple[str, ...]
-    provides: Mapping[str, ProvidedModule]
     functions: Mapping[str, tuple[str, ...]]
     limits: LimitsConfig
     seed: SeedPolicy
     tolerances: Mapping[str, float]
     checks: Mapping[str, CheckConfig]
+    provides: Mapping[str, ProvidedModule] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def max_score(self) -> float:

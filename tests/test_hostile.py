@@ -31,16 +31,21 @@ def outputs_of(result, function: str) -> str:
     return "\n".join(c.output for c in result.checks if function in c.tags)
 
 
-def children_of_this_process() -> list[int]:
-    me = os.getpid()
-    children = []
+def descendants_of_this_process() -> set[int]:
+    """Every live process below this one (children, grandchildren, ...), zombies excluded."""
+    parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == me:
-                children.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-    return children
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 def test_a_hang_at_import_gets_zero_in_bounded_time(grade, assignment):
@@ -76,10 +81,25 @@ def test_sys_exit_at_import_keeps_what_was_defined_before_it(grade):
     assert "does not define a function called gd_step" in outputs_of(result, "gd_step")
 
 
-def test_no_process_is_left_behind(grade):
-    before = set(children_of_this_process())
-    grade(HOSTILE / "fork_bomb.py", fresh=True)
-    assert set(children_of_this_process()) <= before
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_no_process_is_left_behind(grade, monkeypatch, start):
+    """Only the grader's own helpers (its worker zygote) outlive a submission's grading."""
+    from autograder.sandbox.reaper import LIVE_WORKERS
+
+    monkeypatch.setenv("AUTOGRADER_WORKER_START", start)
+    before = descendants_of_this_process()
+    result = grade(HOSTILE / "fork_bomb.py", fresh=True)
+    assert "starting another process is not allowed" in outputs_of(result, "mae")
+    assert descendants_of_this_process() <= before | set(LIVE_WORKERS)
+
+
+@pytest.mark.parametrize("name", ["kills_grader.py", "steals_files.py", "segfault.py"])
+def test_fresh_interpreter_workers_hold_too(grade, assignment, monkeypatch, name):
+    """The fallback without the zygote (AUTOGRADER_WORKER_START=spawn) isolates the same way."""
+    monkeypatch.setenv("AUTOGRADER_WORKER_START", "spawn")
+    result = grade(HOSTILE / name, fresh=True)
+    assert result.isolation["level"] == "full"
+    assert result.score == (16 if name == "segfault.py" else assignment.max_score)
 
 
 def test_it_cannot_read_secrets_the_reference_or_other_students(

@@ -25,6 +25,7 @@ from typing import Any
 
 from autograder.sandbox import protocol
 from autograder.sandbox.reaper import LIVE_WORKERS, become_subreaper, reap_strays
+from autograder.sandbox.zygote import zygote_for
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 15.0
@@ -293,20 +294,34 @@ class Sandbox:
             self.load_report = LoadReport(failure=sentence)
 
     def _spawn(self) -> None:
+        """Start a worker: forked by this grader's zygote, or (fallback) a fresh interpreter."""
         self.scratch.mkdir(parents=True, exist_ok=True)
-        parent, child = socket.socketpair()
         limits = {
             "memory_bytes": self.limits.memory_bytes,
             "cpu_seconds": max(1, int(self.limits.submission_seconds) + 1),
             "file_bytes": self.limits.file_bytes,
             "output_chars": self.limits.output_chars,
         }
+        if os.environ.get("AUTOGRADER_WORKER_START", "fork") == "fork":
+            try:
+                zygote = zygote_for(tuple(self.packages), self._environment(), str(PACKAGE_PARENT))
+                LIVE_WORKERS.add(zygote.process.pid)
+                self._process, self._sock = zygote.spawn(self.scratch, limits, list(self.packages))
+            except (OSError, ValueError):
+                self._process = self._sock = None
+        if self._process is None:
+            self._process, self._sock = self._spawn_interpreter(limits)
+        LIVE_WORKERS.add(self._process.pid)
+        self.workers_started += 1
+
+    def _spawn_interpreter(self, limits: dict) -> tuple[subprocess.Popen, socket.socket]:
+        parent, child = socket.socketpair()
         bootstrap = (
             f"import sys; sys.path.insert(0, {str(PACKAGE_PARENT)!r}); "
             "from autograder.sandbox.worker import main; main()"
         )
         with open(self.scratch / "process-output.txt", "ab") as output:
-            self._process = subprocess.Popen(
+            process = subprocess.Popen(
                 [
                     sys.executable,
                     "-I",
@@ -330,9 +345,7 @@ class Sandbox:
                 start_new_session=True,
             )
         child.close()
-        LIVE_WORKERS.add(self._process.pid)
-        self._sock = parent
-        self.workers_started += 1
+        return process, parent
 
     def _environment(self) -> dict[str, str]:
         env = {

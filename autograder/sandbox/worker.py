@@ -258,18 +258,11 @@ PROCESS_STARTERS = {
 }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="autograder.sandbox.worker")
-    parser.add_argument("--fd", type=int, required=True)
-    parser.add_argument("--scratch", type=Path, required=True)
-    parser.add_argument("--limits", type=json.loads, required=True)
-    parser.add_argument("--packages", default="numpy")
-    options = parser.parse_args(argv)
-    sock = socket.socket(fileno=options.fd)
-    limits = options.limits
+def run_worker(sock: socket.socket, scratch: Path, limits: dict, packages: list[str]) -> None:
+    """Confine this process, report ready, then serve the grader until it says exit."""
     isolation = confine(
-        read_paths=[*python_read_paths(options.packages.split(",")), options.scratch],
-        write_paths=[options.scratch],
+        read_paths=[*python_read_paths(packages), scratch],
+        write_paths=[scratch],
         limits=Limits(
             memory_bytes=limits["memory_bytes"],
             cpu_seconds=limits["cpu_seconds"],
@@ -289,6 +282,21 @@ def main(argv: list[str] | None = None) -> None:
         },
     )
     Worker(sock, output_limit=limits["output_chars"]).serve()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="autograder.sandbox.worker")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--scratch", type=Path, required=True)
+    parser.add_argument("--limits", type=json.loads, required=True)
+    parser.add_argument("--packages", default="numpy")
+    options = parser.parse_args(argv)
+    run_worker(
+        socket.socket(fileno=options.fd),
+        options.scratch,
+        options.limits,
+        options.packages.split(","),
+    )
     os._exit(0)
 
 
