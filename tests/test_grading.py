@@ -39,7 +39,9 @@ def test_the_reference_gets_full_marks(grade, assignment):
     assert all(check.passed and check.mistake is None for check in result.checks)
 
 
-@pytest.mark.parametrize("name", ["correct_vectorised.py", "correct_oop_style.py"])
+@pytest.mark.parametrize(
+    "name", ["correct_vectorised.py", "correct_oop_style.py", "correct_loops.py"]
+)
 def test_correct_styles_get_full_marks(grade, assignment, name):
     result = grade(SAMPLES / "regression_losses" / name)
     assert result.score == assignment.max_score

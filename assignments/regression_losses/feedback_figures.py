@@ -87,6 +87,7 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
     made = []
     residual = data["residual"]
     figure = Figure(figsize=(9, 3.4))
+    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
     notes = []
     for index, (name, label) in enumerate((("mse_grad", "(ŷ−y)²"), ("mae_grad", "|ŷ−y|"))):
         axes = figure.add_subplot(1, 2, index + 1)
@@ -124,6 +125,7 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
     made.append(("gradient_sign.png", "Your gradient against the residual", caption, figure))
 
     figure = Figure(figsize=(9, 3.4))
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
     notes = []
     for index, loss in enumerate(("mse", "mae")):
         axes = figure.add_subplot(1, 2, index + 1)
@@ -151,6 +153,7 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
     path = data["path"]
     thetas, x, y = path["thetas"], path["x"], path["y"]
     figure = Figure(figsize=(5.5, 4.5))
+    figure.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.92)
     axes = figure.add_subplot()
     design = np.column_stack([np.ones_like(x), x])
     best = np.linalg.lstsq(design, y, rcond=None)[0]

@@ -64,6 +64,7 @@ def grade_class(
             jobs,
             force=options.force,
             on_progress=Progress(len(entries)),
+            figures=not options.no_figures,
         )
     finally:
         if unpacked is not None:

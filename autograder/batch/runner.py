@@ -66,8 +66,9 @@ def previous_result(folder: Path, sha256: str, fingerprint: str) -> GradeResult 
 _STATE: dict[str, object] = {}
 
 
-def _start_grader(config_path: str, assignment_name: str) -> None:
+def _start_grader(config_path: str, assignment_name: str, figures: bool = True) -> None:
     """Pool initializer: load the config and the reference once per grader process."""
+    _STATE["figures"] = figures
     assignment = load_config(Path(config_path)).assignment(assignment_name)
     _STATE["assignment"] = assignment
     _STATE["reference"] = load_reference(assignment)
@@ -79,7 +80,11 @@ def _grade_one(student_id: str, path: str, out_dir: str) -> GradeResult:
     reference: ModuleType = _STATE["reference"]  # type: ignore[assignment]
     submission = read_submission(Path(path), assignment.module)
     output = grade_submission(
-        assignment, submission, reference=reference, fingerprint=str(_STATE["fingerprint"])
+        assignment,
+        submission,
+        reference=reference,
+        fingerprint=str(_STATE["fingerprint"]),
+        feedback=bool(_STATE.get("figures", True)),
     )
     write_outputs(output, Path(out_dir) / student_id)
     return output.result
@@ -96,6 +101,7 @@ def grade_batch(
     jobs: int,
     force: bool = False,
     on_progress: Callable[[StudentResult, bool], None] | None = None,
+    figures: bool = True,
 ) -> BatchOutcome:
     """Grade ``entries`` into ``out``; call ``on_progress(student, reused)`` after each student."""
     started = time.monotonic()
@@ -124,7 +130,9 @@ def grade_batch(
     restarts = 0
     try:
         while pending:
-            pending = _run_pool(pending, assignment, config_path, out, jobs, done, on_progress)
+            pending = _run_pool(
+                pending, assignment, config_path, out, jobs, done, on_progress, figures
+            )
             restarts += 1
             if pending and restarts > MAX_POOL_RESTARTS:
                 for entry in pending:
@@ -147,6 +155,7 @@ def _run_pool(
     jobs: int,
     done: dict[str, StudentResult],
     on_progress: Callable[[StudentResult, bool], None] | None,
+    figures: bool = True,
 ) -> list[Entry]:
     """Grade ``entries`` with a fresh pool; return those left ungraded if the pool broke."""
     context = multiprocessing.get_context("spawn")
@@ -154,7 +163,7 @@ def _run_pool(
         max_workers=jobs,
         mp_context=context,
         initializer=_start_grader,
-        initargs=(str(config_path), assignment.name),
+        initargs=(str(config_path), assignment.name, figures),
     )
     futures: dict[Future, Entry] = {}
     queue = list(entries)

@@ -56,8 +56,9 @@ def render(module: ModuleType, data: dict) -> list[Picture]:
     for name, title, caption, figure in module.figures(data):
         FigureCanvasAgg(figure)
         buffer = io.BytesIO()
-        figure.tight_layout()
-        figure.savefig(buffer, format="png", dpi=100)
+        figure.savefig(
+            buffer, format="png", dpi=100
+        )  # margins are the figure's own (tight_layout costs ~0.2 s)
         pictures.append(Picture(name, title, caption, buffer.getvalue()))
     return pictures
 

@@ -240,7 +240,6 @@ def draw_pictures(module, data: dict) -> list[Path]:
     print("\nPictures (the same as in your feedback):")
     for name, title, caption, figure in feedback_figures.figures(collected):
         FigureCanvasAgg(figure)
-        figure.tight_layout()
         path = HERE / f"{PICTURE_PREFIX}{name}"
         figure.savefig(path, dpi=100)
         written.append(path)
