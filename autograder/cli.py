@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="regenerate the committed stubs and notebook from the reference and lesson"
     )
     _common(generate)
+
+    from autograder.nbgrader.command import add_commands as add_nbgrader_commands
+
+    add_nbgrader_commands(commands, _common)
     return parser
 
 
@@ -264,6 +268,18 @@ def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
     return 0
 
 
+def run_nbgrader_source(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.nbgrader.command import run_source
+
+    return run_source(options, config)
+
+
+def run_nbgrader_import(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.nbgrader.command import run_import
+
+    return run_import(options, config)
+
+
 COMMANDS = {
     "grade": run_grade,
     "grade-batch": run_grade_batch,
@@ -272,6 +288,8 @@ COMMANDS = {
     "generate": run_generate,
     "gradescope-bundle": run_gradescope_bundle,
     "lti-push": run_lti_push,
+    "nbgrader-source": run_nbgrader_source,
+    "nbgrader-import": run_nbgrader_import,
 }
 
 

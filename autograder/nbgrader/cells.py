@@ -1,4 +1,4 @@
-"""What the hidden part of each nbgrader test cell runs: the kit's grade of the notebook, per function.
+"""What the hidden part of each nbgrader test cell runs: the kit's points for one function.
 
 Each test cell of the source notebook ends with ``points_for("<function>", assignment=...)``.
 ``nbgrader autograde`` runs the notebook with the working folder
@@ -12,6 +12,10 @@ notebook's nbgrader total equals the kit's score.
 The test cells themselves are not given to the sandbox: code cells whose nbgrader metadata
 says ``grade`` are blanked (kept, so cells are numbered as the student sees them). Nothing
 is written to stderr, which nbgrader would score as a failed test.
+
+Trust: nbgrader runs the student's cells unsandboxed in the same kernel, before these calls,
+so a hostile notebook could tamper with them. ``autograder nbgrader-import`` grades outside
+any kernel and its scores (manual scores) take precedence over these.
 """
 
 from __future__ import annotations
@@ -61,11 +65,13 @@ def points_for(
             raise CellError(f"{settings.name} has no checks of a function called {function!r}")
         pairs = ((c.check_id, c.score) for c in result.checks)
         earned = earned_by_function(pairs, list(settings.functions))[function]
+    # A builtin float: nbgrader cannot parse numpy's "np.float64(1.0)" and gives full credit then;
+    # more than the cell's points is an error.
     return float(min(max(round(earned, 6), 0.0), worth[function]))
 
 
 def course_root(folder: Path) -> Path:
-    """The nbgrader course folder above ``folder`` (never ``folder`` itself: students' files land there)."""
+    """The nbgrader course folder above ``folder`` (not ``folder``: students' files land there)."""
     folder = folder.resolve()
     for parent in folder.parents:
         if any((parent / marker).is_file() for marker in COURSE_MARKERS):
@@ -90,7 +96,10 @@ def config_path(root: Path, explicit: str | None) -> Path:
 
 
 def notebook_to_grade(root: Path, folder: Path, name: str) -> Path:
-    """The submitted copy when autograding ``autograded/<student>/<assignment>/``, else ``folder/name``."""
+    """``submitted/<student>/<assignment>/name`` when autograding, else ``folder/name``.
+
+    It is the file ``autograder grade`` would grade, so the hash, hence the seed, are the same.
+    """
     parts = folder.resolve().relative_to(root).parts
     if len(parts) == 3 and parts[0] == "autograded":
         submitted = root / "submitted" / parts[1] / parts[2] / name

@@ -1,0 +1,274 @@
+"""The nbgrader source notebook of an assignment, generated from the same sources as the stubs.
+
+From the lesson (the release folder's README) and the reference (with its solution markers):
+
+* the lesson in markdown cells (sections 1 to 10; "Check your work" and the question are
+  worded for a notebook);
+* the reference's preamble (imports, constants, helpers) and the notebook helpers
+  (``helpers_cell.py``), as read-only cells;
+* per student function, an autograded answer cell (the reference function, its body between
+  the solution markers) and an autograder test cell worth the grading.yaml points of that
+  function's checks: its visible part prints the public checks of that function, its hidden
+  part returns the points the kit's hidden checks give it (:mod:`autograder.nbgrader.cells`);
+* the sign-flip experiment (read-only), and a manually graded markdown answer to the question.
+
+nbgrader (``generate_assignment``) turns this into the student version: it replaces the
+solution regions by ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, exactly as the
+kit's stubs do, and removes the hidden parts.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.config import AssignmentConfig, GradingConfig
+from autograder.nbgrader.points import function_points, grade_id
+from autograder.release.bundle import SKIPPED_NAMES, ReleaseError, reference_file
+from autograder.release.notebook import NOTEBOOK_METADATA, notebook_text, split_sections
+
+SCHEMA_VERSION = 3
+QUESTION_POINTS = 2  # the manually graded answer; grading.yaml holds only the automatic checks
+EXPERIMENT_SCRIPT = "sign_flip_experiment.py"
+HELPERS = Path(__file__).with_name("helpers_cell.py")
+
+CHECK_YOUR_WORK = """\
+After each function comes its test cell. Run it to check that function: it runs the public
+checks of `{tests}` on the numbers of this lesson, and prints ✓ for each check that
+passes and ✗ for each that fails, with what was called, what came back, what was expected and
+why. Each check tests one function on its own: the functions it calls are replaced by
+known-correct stand-ins while it runs. A check that runs longer than {seconds:g} s is stopped.
+When your notebook is graded, the same cells also run the hidden checks (section 9); each test
+cell is worth the points of its function."""
+
+ANSWER_INTRO = (
+    "Answer in the cell below, in a few sentences of your own. A person reads it and grades it."
+)
+
+MODEL_ANSWER_NOTE = "*Model answer, for the graders (students see an empty answer cell).*"
+MODEL_ANSWERS = {  # by assignment; nbgrader replaces the whole cell in the student version
+    "regression_losses": """\
+The loss forgets the sign, but its gradient keeps it: `mse_grad` returns `2 (ŷ − y) / n` and
+`mae_grad` returns `sign(ŷ − y) / n`, positive where a prediction is too high and negative where
+it is too low. `linear_grads` carries that sign unchanged through the chain rule (`Σ gᵢ` and
+`Σ gᵢ · xᵢ`), and the minus sign in `gd_step` (`θ − η · ∂L/∂θ`) acts on it, moving each
+parameter against its gradient. The experiment shows that the direction of learning lives
+there: with the same loss, gradient and data, flipping that one sign makes the loss grow
+exponentially instead of falling.""",
+}
+
+VISIBLE_TEST = """\
+# Public checks of {function} (from {tests}): ✓ passed, ✗ failed, with the reason.
+public_checks("{function}")
+"""
+
+HIDDEN_TEST = """\
+### BEGIN HIDDEN TESTS
+# The kit grades this notebook in its sandbox (once per kernel); this cell earns the points
+# of the hidden checks of {function}.
+from autograder.nbgrader.cells import points_for
+
+points_for({arguments})
+### END HIDDEN TESTS
+"""
+
+
+def build_source_notebook(
+    config: GradingConfig, assignment: AssignmentConfig, question_points: float = QUESTION_POINTS
+) -> dict:
+    """The nbgrader source notebook of ``assignment`` as an nbformat 4.5 dictionary."""
+    readme_path = assignment.release_dir / "README.md"
+    if not readme_path.exists():
+        raise ReleaseError(f"{readme_path}: the lesson is missing (the notebook is built from it)")
+    head, sections = split_sections(readme_path.read_text(encoding="utf-8"))
+    numbered = {int(m[1]): s for s in sections if (m := re.match(r"## (\d+)\.", s))}
+    reference = reference_file(assignment).read_text(encoding="utf-8")
+    preamble, functions = reference_cells(reference, list(assignment.functions))
+    worth = function_points(assignment)
+    tests = f"test_{assignment.module}.py"
+
+    cells = [
+        _markdown("lesson", "\n\n".join([head, *(numbered[n] for n in sorted(numbered) if n <= 5)]))
+    ]
+    cells.append(_markdown("what-you-implement", numbered.get(6, "")))
+    check_text = CHECK_YOUR_WORK.format(tests=tests, seconds=assignment.limits.call_seconds)
+    cells.append(_markdown("check-your-work", _retitle(numbered.get(7), check_text)))
+    cells.append(_code("module-preamble", preamble, _read_only("preamble")))
+    cells.append(_code("helpers", helpers_source(assignment), _read_only("helpers")))
+    for name, source in functions:
+        points = worth.get(name)
+        worth_text = f" ({_number(points)} point{'s' if points != 1 else ''})" if points else ""
+        cells.append(_markdown(f"heading-{name}", f"### `{name}`{worth_text}"))
+        cells.append(_code(f"answer-{name}", source, _solution(f"answer_{name}")))
+        if points:
+            test = VISIBLE_TEST.format(function=name, tests=tests)
+            test += HIDDEN_TEST.format(
+                function=name, arguments=_arguments(config, assignment, name)
+            )
+            cells.append(_code(f"test-{name}", test, _test(grade_id(name), points)))
+    if 8 in numbered:
+        cells.append(_markdown("experiment", numbered[8]))
+    if (assignment.release_dir / EXPERIMENT_SCRIPT).is_file():
+        run = f"# Runs {EXPERIMENT_SCRIPT} on the functions above and shows its picture.\n"
+        run += "run_experiment()\n"
+        cells.append(_code("run-experiment", run, _read_only("experiment")))
+    if 9 in numbered:
+        cells.append(_markdown("grading", numbered[9]))
+    if 10 in numbered:
+        cells.append(_markdown("question", _answer_here(numbered[10])))
+        cells.append(
+            _cell(
+                "markdown",
+                "answer",
+                model_answer(assignment),
+                _manual("answer_question", question_points),
+            )
+        )
+    return {"cells": cells, "metadata": NOTEBOOK_METADATA, "nbformat": 4, "nbformat_minor": 5}
+
+
+def model_answer(assignment: AssignmentConfig) -> str:
+    """The text of the source's answer cell: the model answer, for the graders."""
+    answer = MODEL_ANSWERS.get(assignment.name, "(No model answer has been written yet.)")
+    return f"{MODEL_ANSWER_NOTE} {answer}"
+
+
+def reference_cells(reference: str, functions: Sequence[str]) -> tuple[str, list[tuple[str, str]]]:
+    """The reference's preamble (all but the student functions) and each function's source.
+
+    A function runs to the last indented line after it, so the ``### END SOLUTION`` comment
+    that closes its body (which the syntax tree leaves out) stays in the function's cell.
+    """
+    lines = reference.splitlines()
+    spans: dict[str, tuple[int, int]] = {}
+    for node in ast.parse(reference).body:
+        if isinstance(node, ast.FunctionDef) and node.name in functions:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            end = node.end_lineno
+            while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t"):
+                end += 1
+            while not lines[end - 1].strip():
+                end -= 1
+            spans[node.name] = (start, end)
+    missing = [f for f in functions if f not in spans]
+    if missing:
+        raise ReleaseError(f"the reference defines no function called {', '.join(missing)}")
+    inside = {i for start, end in spans.values() for i in range(start, end)}
+    preamble = "\n".join(line for i, line in enumerate(lines) if i not in inside)
+    preamble = re.sub(r"\n{3,}", "\n\n\n", preamble).strip() + "\n"
+    return preamble, [(f, "\n".join(lines[slice(*spans[f])]) + "\n") for f in functions]
+
+
+def helpers_source(assignment: AssignmentConfig) -> str:
+    """The notebook helpers cell: ``helpers_cell.py`` with this assignment's names filled in."""
+    text = HELPERS.read_text(encoding="utf-8")
+    for placeholder, value in {
+        "@MODULE@": assignment.module,
+        "@FUNCTIONS@": " ".join(assignment.functions),
+        "@TESTS@": f"test_{assignment.module}.py",
+        "@EXPERIMENT@": EXPERIMENT_SCRIPT,
+        "@SECONDS@": f"{assignment.limits.call_seconds:g}",
+    }.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def source_files(config: GradingConfig, assignment: AssignmentConfig) -> dict[str, bytes]:
+    """Every file of ``source/<assignment>/``: the notebook and the release folder's other files.
+
+    The lesson (in the notebook now), the stubs and the plain student notebook are left out.
+    """
+    left_out = {"README.md", f"{assignment.module}.py", f"{assignment.module}.ipynb"}
+    files: dict[str, bytes] = {}
+    for path in sorted(assignment.release_dir.rglob("*")):
+        relative = path.relative_to(assignment.release_dir)
+        if path.is_dir() or relative.as_posix() in left_out:
+            continue
+        if any(part in SKIPPED_NAMES for part in relative.parts):
+            continue
+        files[relative.as_posix()] = path.read_bytes()
+    notebook = build_source_notebook(config, assignment)
+    files[f"{assignment.module}.ipynb"] = notebook_text(notebook).encode("utf-8")
+    return files
+
+
+def write_source(config: GradingConfig, assignment: AssignmentConfig, course_dir: Path) -> Path:
+    """Write ``course_dir/source/<assignment>/`` (replacing the files it generates); return it."""
+    files = source_files(config, assignment)
+    folder = Path(course_dir) / "source" / assignment.name
+    for name, data in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return folder
+
+
+def _arguments(config: GradingConfig, assignment: AssignmentConfig, function: str) -> str:
+    """The hidden call's arguments; a grading.yaml other than the kit's own is named explicitly."""
+    from autograder.cli import KIT_ROOT
+
+    arguments = f"{json.dumps(function)}, assignment={json.dumps(assignment.name)}"
+    if config.path.resolve() != (KIT_ROOT / "grading.yaml").resolve():
+        arguments += f", config={json.dumps(str(config.path.resolve()))}"
+    return arguments
+
+
+def _retitle(section: str | None, text: str) -> str:
+    """``text`` under the heading of ``section`` (or a heading of its own)."""
+    heading = section.splitlines()[0] if section else "## Check your work"
+    return f"{heading}\n\n{text}"
+
+
+def _answer_here(section: str) -> str:
+    """The question section, its instructions (before the quoted question) worded for a notebook."""
+    lines = section.splitlines()
+    quoted = next((i for i, line in enumerate(lines) if line.startswith(">")), None)
+    rest = lines[quoted:] if quoted is not None else lines[1:]
+    return "\n".join([lines[0], "", ANSWER_INTRO, "", *rest]).strip()
+
+
+def _number(points: float) -> int | float:
+    return int(points) if float(points).is_integer() else points
+
+
+def _nbgrader(grade_id_: str, **flags: object) -> dict:
+    meta = {"grade": False, "grade_id": grade_id_, "locked": False, "solution": False}
+    return {"nbgrader": {**meta, **flags, "schema_version": SCHEMA_VERSION}}
+
+
+def _read_only(grade_id_: str) -> dict:
+    return _nbgrader(grade_id_, locked=True)
+
+
+def _solution(grade_id_: str) -> dict:
+    return _nbgrader(grade_id_, solution=True)
+
+
+def _test(grade_id_: str, points: float) -> dict:
+    return _nbgrader(grade_id_, grade=True, locked=True, points=_number(points))
+
+
+def _manual(grade_id_: str, points: float) -> dict:
+    return _nbgrader(grade_id_, grade=True, solution=True, points=_number(points))
+
+
+def _markdown(cell_id: str, text: str) -> dict:
+    return _cell("markdown", cell_id, text, {})
+
+
+def _code(cell_id: str, text: str, metadata: dict) -> dict:
+    return _cell("code", cell_id, text, metadata)
+
+
+def _cell(kind: str, cell_id: str, text: str, metadata: dict) -> dict:
+    cell = {"cell_type": kind, "id": cell_id, "metadata": metadata, "source": _lines(text)}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
