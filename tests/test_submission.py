@@ -127,9 +127,17 @@ def test_an_empty_folder(tmp_path):
     assert f"{MODULE}.py" in message and "notebook" in message
 
 
-def test_a_folder_with_only_other_files(tmp_path):
+def test_a_folder_with_one_python_file_of_another_name_grades_it(tmp_path):
+    """An upload under another name (as on Gradescope) is still the student's work."""
     (tmp_path / "regression_loss.py").write_text("x = 1\n", encoding="utf-8")  # misspelt
-    with pytest.raises(SubmissionNotFound):
+    (tmp_path / "notes.txt").write_text("not code", encoding="utf-8")
+    assert read_submission(tmp_path, MODULE).path == tmp_path / "regression_loss.py"
+
+
+def test_a_folder_with_several_python_files_of_other_names(tmp_path):
+    (tmp_path / "regression_loss.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "helpers.py").write_text("y = 2\n", encoding="utf-8")
+    with pytest.raises(SubmissionNotFound, match=f"holds neither {MODULE}.py nor a notebook"):
         read_submission(tmp_path, MODULE)
 
 

@@ -214,11 +214,27 @@ def run_checks(assignment: AssignmentConfig, plugin: GradingPlugin) -> dict:
         "--json-report-file=none",
         "-q",
     ]
+    _forget_other_check_modules(assignment.checks_dir)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(arguments, plugins=[plugin, json_report])
     report = json_report.report or {}
     report.pop("environment", None)
     return report
+
+
+def _forget_other_check_modules(checks_dir: Path) -> None:
+    """Drop cached check modules of another assignment that share a file name with these.
+
+    pytest imports a check file under its name relative to the rootdir (the checks folder),
+    so two assignments' ``test_checks.py`` would meet under one name in ``sys.modules``.
+    """
+    for path in checks_dir.glob("test_*.py"):
+        cached = sys.modules.get(path.stem)
+        cached_file = getattr(cached, "__file__", None)
+        if cached is not None and (
+            not cached_file or Path(cached_file).resolve() != path.resolve()
+        ):
+            del sys.modules[path.stem]
 
 
 def write_outputs(output: GradeOutput, out_dir: Path) -> None:
