@@ -1,6 +1,6 @@
 """Benchmark: grade a generated class with the kit (and, with --nbgrader, with nbgrader), in one run.
 
-    .venv/bin/python bench/bench_grading.py [--sizes 50,200] [--jobs 1,2] [--nbgrader]
+    .venv/bin/python bench/bench_grading.py [--sizes 50,200] [--jobs 1,2] [--figures] [--nbgrader]
 
 The class is generated from the kit's own samples: 60 % correct solutions in
 three styles, 35 % with one catalogued mistake, 5 % hostile (a hang at
@@ -12,9 +12,10 @@ the whole class and over the non-hanging ones, per-submission grading
 latency (median, p95, from results.json's execution_time), and the peak
 resident memory of one grader process and of the whole batch; then the wall
 time of one ``autograder grade`` from the shell and of a student's
-``python selfcheck.py``; with --nbgrader, ``nbgrader autograde`` on the same
-submissions as notebooks (its per-cell timeout set to the kit's per-call
-limit) and the ratio. Everything runs in this invocation, on this machine.
+``python selfcheck.py``; with --nbgrader, a class of --nbgrader-size graded by
+the kit and by ``nbgrader autograde`` (as notebooks, from the kit's nbgrader
+source notebook) and the ratio. Everything runs in this invocation, on this
+machine.
 """
 
 from __future__ import annotations
@@ -165,6 +166,9 @@ def main() -> int:
     parser.add_argument(
         "--nbgrader", action="store_true", help="also run nbgrader autograde on the same class"
     )
+    parser.add_argument(
+        "--nbgrader-size", type=int, default=20, help="class size for the nbgrader comparison"
+    )
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
     jobs_list = [int(j) for j in options.jobs.split(",")]
@@ -230,12 +234,15 @@ def main() -> int:
         if options.nbgrader:
             from bench_nbgrader import run_nbgrader
 
-            size = sizes[0]
-            kit = next(r for r in rows if r[0] == size and r[2] is False and r[1] == max(jobs_list))
-            seconds = run_nbgrader(work / f"class{size}", work / "nbgrader-course")
+            size = options.nbgrader_size
+            folder = work / f"nbclass{size}"
+            make_class(folder, size)
+            kit_run = run_kit(folder, work / "nbclass-kit", max(jobs_list), False)
+            seconds = run_nbgrader(folder, work / "nbgrader-course")
             print(
-                f"nbgrader autograde, class {size}: {seconds:.1f} s = {size / seconds:.2f} submissions/s; "
-                f"the kit with {kit[1]} workers was {seconds / kit[3]:.1f}x faster"
+                f"same {size} submissions: kit ({max(jobs_list)} workers, pictures off) {kit_run['wall']:.1f} s = "
+                f"{size / kit_run['wall']:.1f}/s; nbgrader autograde {seconds:.1f} s = {size / seconds:.2f}/s; "
+                f"ratio {seconds / kit_run['wall']:.1f}x"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
