@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(push)
 
     generate = commands.add_parser(
-        "generate", help="regenerate the committed stubs and notebook from the reference and lesson"
+        "generate",
+        help="regenerate the committed stubs, notebook and self-check data (every assignment, or --assignment)",
     )
     _common(generate)
 
@@ -164,7 +165,9 @@ def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.grading.submission import SubmissionNotFound, read_submission
     from autograder.report import score_table
 
-    assignment = config.assignment(options.assignment)
+    assignment = (
+        options.assignment is None and config.for_submission(options.path)
+    ) or config.assignment(options.assignment)
     if options.out.exists() and not options.out.is_dir():
         raise UsageError(
             f"{options.out}: exists and is not a folder; --out names the folder for results.json"
@@ -203,7 +206,17 @@ def run_grade_batch(options: argparse.Namespace, config: GradingConfig) -> int:
 def run_demo(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.demo import run_demo as demo
 
-    return demo(config.assignment(options.assignment), options.out)
+    chosen = (
+        [config.assignment(options.assignment)]
+        if options.assignment
+        else list(config.assignments.values())
+    )
+    statuses = []
+    for assignment in chosen:
+        out = options.out / assignment.name if options.out and len(chosen) > 1 else options.out
+        statuses.append(demo(assignment, out))
+        print()
+    return max(statuses)
 
 
 def run_release(options: argparse.Namespace, config: GradingConfig) -> int:
@@ -259,10 +272,17 @@ def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.release import ReleaseError
     from autograder.release.bundle import update_sources
 
-    try:
-        written = update_sources(config.assignment(options.assignment))
-    except ReleaseError as error:
-        raise UsageError(str(error)) from None
+    chosen = (
+        [config.assignment(options.assignment)]
+        if options.assignment
+        else list(config.assignments.values())
+    )
+    written = []
+    for assignment in chosen:
+        try:
+            written += update_sources(assignment)
+        except ReleaseError as error:
+            raise UsageError(str(error)) from None
     for path in written:
         print(f"Wrote {path}")
     return 0

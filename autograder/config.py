@@ -98,9 +98,23 @@ class GradingConfig:
     path: Path
     root: Path
     assignments: Mapping[str, AssignmentConfig]
+    default: str | None = None
+
+    def for_submission(self, path: Path) -> AssignmentConfig | None:
+        """The assignment whose module a submission's file (or folder) is named after, if any."""
+        path = Path(path)
+        for assignment in self.assignments.values():
+            module = assignment.module
+            if path.is_file() and path.stem == module:
+                return assignment
+            if path.is_dir() and any((path / f"{module}{s}").is_file() for s in (".py", ".ipynb")):
+                return assignment
+        return None
 
     def assignment(self, name: str | None) -> AssignmentConfig:
-        """The named assignment, or the only one when ``name`` is None."""
+        """The named assignment, else the default one, else the only one."""
+        if name is None and self.default is not None:
+            name = self.default
         if name is None:
             if len(self.assignments) == 1:
                 return next(iter(self.assignments.values()))
@@ -175,6 +189,7 @@ def load_config(path: Path) -> GradingConfig:
     reader = _Reader(path)
     top = reader.mapping(data, "")
     assignments = reader.mapping(reader.require(top, "assignments", ""), "assignments")
+    reader.known_keys(top, {"assignments", "default_assignment"}, "the top level")
     if not assignments:
         raise ConfigError(f"{path}: assignments must name at least one assignment")
     root = path.resolve().parent
@@ -199,7 +214,12 @@ def load_config(path: Path) -> GradingConfig:
             )
             resolved[module] = replace(provided, reference=reference)
         parsed[name] = replace(assignment, provides=MappingProxyType(resolved))
-    return GradingConfig(path=path, root=root, assignments=MappingProxyType(parsed))
+    default = top.get("default_assignment")
+    if default is not None and default not in parsed:
+        reader.fail("default_assignment", "the name of an assignment in this file", default)
+    return GradingConfig(
+        path=path, root=root, assignments=MappingProxyType(parsed), default=default
+    )
 
 
 def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> AssignmentConfig:

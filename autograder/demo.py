@@ -13,30 +13,21 @@ import tempfile
 from pathlib import Path
 
 from autograder.config import AssignmentConfig
+from autograder.grading.diagnosis import load_mistakes_module
 from autograder.grading.runner import grade_submission, load_reference, write_outputs
 from autograder.grading.submission import read_submission
 from autograder.report import score_table
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
-COMMON_MISTAKES = (
-    "mse_grad__sign_flipped",
-    "mae_grad__abs_not_sign",
-    "mae_grad__nan_at_ties",
-    "mse_grad__missing_factor_2",
-    "linear_grads__slope_without_x",
-    "gd_step__ascent",
-    "fit__never_updates",
-)
 
 
 def demo_submissions(assignment: AssignmentConfig) -> list[Path]:
-    """The correct samples, then the common mistakes that exist for this assignment."""
+    """The correct samples, then the common mistakes (``DEMO`` in the assignment's mistakes.py)."""
     folder = SAMPLES / assignment.name
     correct = sorted(folder.glob("correct_*.py"))
-    mistakes = [
-        folder / f"{name}.py" for name in COMMON_MISTAKES if (folder / f"{name}.py").exists()
-    ]
-    return correct + mistakes
+    mistakes_module = load_mistakes_module(assignment.checks_dir)
+    names = getattr(mistakes_module, "DEMO", None) or sorted(p.stem for p in folder.glob("*__*.py"))
+    return correct + [folder / f"{name}.py" for name in names if (folder / f"{name}.py").exists()]
 
 
 def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
@@ -61,8 +52,12 @@ def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
         write_outputs(output, out / path.stem)
         results.append(output.result)
     print(score_table(results))
-    example = out / "mse_grad__sign_flipped" / "results.json"
-    print(f"\nEvery submission's results.json and report.json are in {out}/<submission>/.")
-    if example.exists():
-        print(f"For instance, what a student with a flipped gradient reads: {example}")
+    print(
+        f"\nEach submission's results.json, report.json and feedback.html are in {out}/<submission>/."
+    )
+    flipped = next((p for p in submissions if "sign_flipped" in p.stem), None)
+    if flipped is not None:
+        print(
+            f"For instance, what a student with a flipped sign reads: {out / flipped.stem / 'feedback.html'}"
+        )
     return 0

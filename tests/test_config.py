@@ -30,6 +30,8 @@ LINKED_FOLDERS = (
     "reference",
     "autograder/checks/regression_losses",
     "assignments/regression_losses",
+    "autograder/checks/backprop_sign",
+    "assignments/backprop_sign",
 )
 
 
@@ -100,8 +102,9 @@ def deleter(*keys: str) -> Callable[[dict], None]:
 def test_the_kit_grading_yaml_loads_as_written():
     raw = raw_kit_yaml()["assignments"][NAME]
     config = load_config(KIT_YAML)
-    assert list(config.assignments) == [NAME]
-    assignment = config.assignment(None)
+    assert list(config.assignments) == list(raw_kit_yaml()["assignments"])
+    assert raw_kit_yaml()["default_assignment"] == NAME
+    assignment = config.assignment(None)  # the default assignment
     assert assignment is config.assignment(NAME)
     assert assignment.name == NAME
     assert assignment.module == raw["module"] == NAME
@@ -192,6 +195,7 @@ def test_records_are_frozen():
 
 def test_with_two_assignments_none_asks_for_assignment(course):
     data = raw_kit_yaml()
+    del data["default_assignment"]
     data["assignments"]["second_week"] = copy.deepcopy(data["assignments"][NAME])
     path = course / "grading.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -203,6 +207,7 @@ def test_with_two_assignments_none_asks_for_assignment(course):
     assert NAME in message and "second_week" in message
     assert "\n" not in message
     assert config.assignment("second_week").name == "second_week"
+    assert NAME in message and "backprop_sign" in message
 
     with pytest.raises(ConfigError) as info:
         config.assignment("third_week")
@@ -476,3 +481,31 @@ def test_a_key_given_twice_is_a_config_error(course):
     path.write_text(text, encoding="utf-8")
     message = config_error(path)
     assert "mse_values" in message
+
+
+def test_the_default_assignment_must_exist(course):
+    data = raw_kit_yaml()
+    data["default_assignment"] = "week_nine"
+    path = course / "grading.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(
+        ConfigError,
+        match="default_assignment must be the name of an assignment in this file, not 'week_nine'",
+    ):
+        load_config(path)
+
+
+def test_a_submission_named_after_a_module_chooses_its_assignment(tmp_path):
+    config = load_config(KIT_YAML)
+    (tmp_path / "backprop_sign.py").write_text("x = 1\n")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "regression_losses.ipynb").write_text("{}")
+    assert config.for_submission(tmp_path / "backprop_sign.py").name == "backprop_sign"
+    assert config.for_submission(tmp_path / "folder").name == "regression_losses"
+    assert (
+        config.for_submission(tmp_path).name == "backprop_sign"
+    )  # the folder holds backprop_sign.py
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "homework.py").write_text("x = 1\n")
+    assert config.for_submission(tmp_path / "other") is None
+    assert config.for_submission(tmp_path / "other" / "homework.py") is None

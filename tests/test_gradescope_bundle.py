@@ -90,3 +90,21 @@ def test_run_autograder_always_writes_results(bundle, tmp_path):
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0
     assert "Did you upload regression_losses.py or one notebook?" in results["output"]
+
+
+def test_a_bundle_for_an_assignment_that_builds_on_another(tmp_path):
+    """backprop_sign's bundle carries regression_losses' reference too (its provides), nothing else."""
+    bundle = tmp_path / "backprop.zip"
+    assert main(["gradescope-bundle", "--assignment", "backprop_sign", "--out", str(bundle)]) == 0
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        config = archive.read("grading.yaml").decode()
+    assert {"reference/backprop_sign.py", "reference/regression_losses.py"} <= names
+    assert "default_assignment: backprop_sign" in config
+    root = autograder_root(bundle, tmp_path)
+    shutil.copy(
+        SAMPLES / "backprop_sign" / "correct_vectorised.py",
+        root / "submission" / "backprop_sign.py",
+    )
+    run_autograder(root)
+    assert json.loads((root / "results" / "results.json").read_text())["score"] == 20

@@ -48,6 +48,9 @@ def course(tmp_path) -> Path:
         "reference/regression_losses.py",
         "autograder/checks/regression_losses",
         "assignments/regression_losses",
+        "reference/backprop_sign.py",
+        "autograder/checks/backprop_sign",
+        "assignments/backprop_sign",
     ):
         target = tmp_path / part
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +140,9 @@ def test_a_worker_cannot_ask_for_functions_that_were_not_offered(course, tmp_pat
 
 
 def test_provides_must_name_an_assignment(course):
-    text = (course / "grading.yaml").read_text().replace("from: regression_losses", "from: nowhere")
+    text = (course / "grading.yaml").read_text()
+    head, _, tail = text.rpartition("from: regression_losses")  # loss_gap's, the last one
+    text = head + "from: nowhere" + tail
     (course / "grading.yaml").write_text(text)
     with pytest.raises(
         ConfigError,

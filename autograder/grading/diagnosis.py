@@ -97,6 +97,12 @@ def _explains(mistake: Mistake, case: Case, reference: ModuleType) -> bool:
 
 
 def _same(got: Any, predicted: Any) -> bool:
+    if isinstance(predicted, dict):
+        return (
+            isinstance(got, dict)
+            and set(got) == set(predicted)
+            and all(_same(got[k], predicted[k]) for k in predicted)
+        )
     if isinstance(predicted, tuple):
         if not isinstance(got, list | tuple) or len(got) != len(predicted):
             return False

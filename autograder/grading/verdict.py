@@ -213,6 +213,8 @@ def show(value: Any) -> str:
         return repr(value)
     if isinstance(value, tuple) and value:
         return "(" + ", ".join(show(v) for v in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in list(value.items())[:8]) + "}"
     if isinstance(value, np.ndarray | list):
         array = np.asarray(value, dtype=float) if _numeric(value) else None
         if array is None:

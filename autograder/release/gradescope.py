@@ -17,6 +17,8 @@ import stat
 import zipfile
 from pathlib import Path
 
+import yaml
+
 from autograder.config import AssignmentConfig, GradingConfig
 
 SETUP_SH = """\
@@ -48,33 +50,49 @@ fi
 """
 
 
+def needed_assignments(
+    config: GradingConfig, assignment: AssignmentConfig
+) -> list[AssignmentConfig]:
+    """The assignment and those whose references it imports (``provides``), transitively."""
+    needed, stack = [], [assignment]
+    while stack:
+        current = stack.pop()
+        if current.name not in {a.name for a in needed}:
+            needed.append(current)
+            stack += [config.assignment(p.source) for p in current.provides.values()]
+    return needed
+
+
+def trimmed_config(config: GradingConfig, assignment: AssignmentConfig) -> str:
+    """grading.yaml with only the assignments the bundle holds, this one the default."""
+    data = yaml.safe_load(config.path.read_text(encoding="utf-8"))
+    keep = {a.name for a in needed_assignments(config, assignment)}
+    data["assignments"] = {name: body for name, body in data["assignments"].items() if name in keep}
+    data["default_assignment"] = assignment.name
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def bundle_members(config: GradingConfig, assignment: AssignmentConfig) -> dict[str, Path]:
-    """Every file of the bundle's source tree, by its path inside the zip."""
+    """Every file of the bundle's source tree (but grading.yaml), by its path inside the zip."""
     root = config.root
     kit = Path(__file__).resolve().parents[1]
     members: dict[str, Path] = {}
     for path in sorted(kit.rglob("*")):
         relative = path.relative_to(kit.parent)
-        if (
-            path.is_file()
-            and "__pycache__" not in relative.parts
-            and "samples" not in relative.parts
-        ):
-            if "checks" in relative.parts and path.is_relative_to(kit / "checks"):
-                continue  # only this assignment's checks, added below
-            members[relative.as_posix()] = path
-    for path in sorted(assignment.checks_dir.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if not path.is_file() or "__pycache__" in relative.parts or "samples" in relative.parts:
+            continue
+        if path.is_relative_to(kit / "checks"):
+            continue  # only the bundled assignments' checks, added below
+        members[relative.as_posix()] = path
+    for needed in needed_assignments(config, assignment):
+        # the release folder is public anyway, and grading.yaml names it
+        for folder in (needed.checks_dir, needed.release_dir):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    members[path.relative_to(root).as_posix()] = path
+        reference = needed.reference
+        for path in sorted(reference.rglob("*.py")) if reference.is_dir() else [reference]:
             members[path.relative_to(root).as_posix()] = path
-    for path in sorted(
-        assignment.release_dir.rglob("*")
-    ):  # grading.yaml names it; it is public anyway
-        if path.is_file() and "__pycache__" not in path.parts:
-            members[path.relative_to(root).as_posix()] = path
-    reference = assignment.reference
-    for path in sorted(reference.rglob("*.py")) if reference.is_dir() else [reference]:
-        members[path.relative_to(root).as_posix()] = path
-    members["grading.yaml"] = config.path
     members["pyproject.toml"] = kit.parent / "pyproject.toml"
     members["README.md"] = kit.parent / "README.md"
     return members
@@ -101,5 +119,6 @@ def write_gradescope_bundle(
             bundle.writestr(info, text)
         for name, path in members.items():
             bundle.write(path, name)
+        bundle.writestr("grading.yaml", trimmed_config(config, assignment))
     staging.replace(out)
-    return [*scripts, *members]
+    return [*scripts, *members, "grading.yaml"]

@@ -23,7 +23,9 @@ from autograder.grading.diagnosis import load_mistakes_module
 
 
 def plain(value: Any) -> Any:
-    """JSON-ready numbers: arrays and tuples become lists, numpy scalars floats."""
+    """JSON-ready numbers: arrays and tuples become lists, dicts keep their keys, numpy scalars floats."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, np.ndarray | list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, np.generic):

@@ -15,6 +15,7 @@ checks on other inputs.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import json
@@ -78,36 +79,68 @@ def run_public_checks() -> dict[str, list[tuple[bool, str]]]:
 
 
 def _student_call(module, name: str, args: list, kwargs: dict):
-    """Call your function with the other functions swapped for the public checks' stand-ins."""
-    public = importlib.import_module(f"test_{MODULE}")
+    """Call your function with the other functions swapped for the public checks' stand-ins.
 
+    Returns what it returned, and whether it modified its inputs.
+    """
+    public = importlib.import_module(f"test_{MODULE}")
     saved = {other: getattr(module, other, None) for other in public.STAND_INS if other != name}
+    arguments = [_arrays(a) for a in args]
+    before = [copy.deepcopy(a) for a in arguments]
     try:
         for other, stand_in in public.STAND_INS.items():
             if other != name:
                 setattr(module, other, stand_in)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return getattr(module, name)(*_arrays(args), **kwargs)
+            answer = getattr(module, name)(*arguments, **kwargs)
     finally:
         for other, original in saved.items():
             setattr(module, other, original)
+    mutated = not all(
+        _same(after, was) for after, was in zip(arguments, [_plain(b) for b in before], strict=True)
+    )
+    return answer, mutated
 
 
-def _arrays(args: list) -> list:
-    return [np.array(a, dtype=float) if isinstance(a, list) else a for a in args]
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _arrays(value):
+    """Lists of numbers become float arrays, inside dicts and lists too (as the grader sends them)."""
+    if isinstance(value, dict):
+        return {k: _arrays(v) for k, v in value.items()}
+    if isinstance(value, list):
+        try:
+            return np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            return [_arrays(v) for v in value]
+    return value
 
 
 def _same(got, expected) -> bool:
+    """Does ``got`` equal ``expected`` (numbers, arrays, dicts, tuples, as stored in JSON)?"""
+    if isinstance(expected, dict):
+        return (
+            isinstance(got, dict)
+            and set(got) == set(expected)
+            and all(_same(got[k], expected[k]) for k in expected)
+        )
     if (
         isinstance(expected, list)
-        and expected
-        and isinstance(expected[0], list)
         and isinstance(got, tuple | list)
+        and len(got) == len(expected)
+        and any(isinstance(e, dict | list) for e in expected)
     ):
-        return len(got) == len(expected) and all(
-            _same(g, e) for g, e in zip(got, expected, strict=True)
-        )
+        try:
+            np.asarray(expected, dtype=float)
+        except (TypeError, ValueError):
+            return all(_same(g, e) for g, e in zip(got, expected, strict=True))
     try:
         got_array, expected_array = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     except (TypeError, ValueError):
@@ -134,17 +167,20 @@ def _fit_diverged(got) -> bool:
     return history.ndim == 1 and history.size > 1 and bool(history[-1] > history[0])
 
 
-# mistakes recognised by a rule, not by a fixed wrong answer
+# mistakes recognised by a rule, not by a fixed wrong answer: rule(answer, args, modified inputs)
 RULES = {
-    "scalar_gradient": lambda got, args: np.ndim(got) == 0 and np.ndim(args[0]) >= 1,
-    "never_updates": lambda got, args: (
+    "scalar_gradient": lambda got, args, mutated: np.ndim(got) == 0 and np.ndim(args[0]) >= 1,
+    "never_updates": lambda got, args, mutated: (
         _fit_theta(got) is not None and bool(np.allclose(_fit_theta(got), 0.0))
     ),
-    "diverges": lambda got, args: _fit_diverged(got),
+    "diverges": lambda got, args, mutated: _fit_diverged(got),
+    "in_place": lambda got, args, mutated: mutated,
 }
 
 
 def _show(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show_any(v)}" for k, v in value.items()) + "}"
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return f"{float(array):.6g}"
@@ -161,12 +197,14 @@ def name_the_mistake(module, function: str, data: dict) -> str | None:
     entry = data["functions"].get(function)
     if not entry:
         return None
-    answers = []
+    answers, mutations = [], []
     for probe in entry["probes"]:
         try:
-            answers.append(_student_call(module, function, probe["args"], probe["kwargs"]))
+            answer, mutated = _student_call(module, function, probe["args"], probe["kwargs"])
         except Exception:
             return None
+        answers.append(answer)
+        mutations.append(mutated)
     for mistake in entry["mistakes"]:
         if mistake["outputs"] is not None:
             matched = all(
@@ -175,7 +213,8 @@ def name_the_mistake(module, function: str, data: dict) -> str | None:
         else:
             rule = RULES.get(mistake["name"])
             matched = rule is not None and all(
-                rule(got, p["args"]) for got, p in zip(answers, entry["probes"], strict=True)
+                rule(got, p["args"], mutated)
+                for got, p, mutated in zip(answers, entry["probes"], mutations, strict=True)
             )
         if not matched:
             continue
@@ -214,12 +253,21 @@ class _Replay:
 
     def __getattr__(self, name: str):
         def answer(*args, **kwargs):
-            value = self.answers[name].pop(0)
-            if name == "fit":
-                return np.asarray(value[0], dtype=float), list(value[1])
-            return np.asarray(value, dtype=float)
+            return _rebuild(self.answers[name].pop(0))
 
         return answer
+
+
+def _rebuild(value):
+    """JSON back to what the reference returned: arrays, dicts, and tuples for mixed lists."""
+    if isinstance(value, dict):
+        return {k: _rebuild(v) for k, v in value.items()}
+    if isinstance(value, list):
+        try:
+            return np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            return tuple(_rebuild(v) for v in value)
+    return value
 
 
 def draw_pictures(module, data: dict) -> list[Path]:

@@ -72,6 +72,18 @@ def _fit_diverged(case) -> bool:
     return history.ndim == 1 and history.size > 1 and bool(history[-1] > history[0])
 
 
+# The most common mistakes, graded by `autograder demo` (a sample file of each is in
+# autograder/samples/regression_losses/).
+DEMO = [
+    "mse_grad__sign_flipped",
+    "mae_grad__abs_not_sign",
+    "mae_grad__nan_at_ties",
+    "mse_grad__missing_factor_2",
+    "linear_grads__slope_without_x",
+    "gd_step__ascent",
+    "fit__never_updates",
+]
+
 # Small inputs on which the students' self-check compares their answers with each mistake's
 # (the outputs are computed at release time, so no code of the catalog is handed out).
 PROBES = {

@@ -1,0 +1,51 @@
+"""Hostile: backward does no work; it reaches the grader's stand-in channel through the
+closure of a provided regression_losses function and asks for the reference's backward."""
+
+import numpy as np
+import regression_losses
+
+
+def _grader_channel():
+    """The worker object that regression_losses.mse's stand-in closes over."""
+    for cell in regression_losses.mse.__closure__ or ():
+        if hasattr(cell.cell_contents, "make_standin"):
+            return cell.cell_contents
+    return None
+
+
+def init_params(n_in, n_hidden, seed):
+    rng = np.random.default_rng(seed)
+    w1 = rng.normal(0.0, 0.5, size=(n_in, n_hidden))
+    w2 = rng.normal(0.0, 0.5, size=(n_hidden, 1))
+    return {"W1": w1, "b1": np.zeros(n_hidden), "W2": w2, "b2": np.zeros(1)}
+
+
+def forward(params, x):
+    x = np.asarray(x, dtype=float)
+    z1 = x @ params["W1"] + params["b1"]
+    h = np.tanh(z1)
+    return h @ params["W2"] + params["b2"], {"x": x, "z1": z1, "h": h}
+
+
+def backward(params, cache, dl_dpred):
+    return _grader_channel().make_standin("backward")(params, cache, dl_dpred)
+
+
+def sgd_step(params, grads, lr):
+    return {k: np.asarray(params[k], dtype=float) - lr * np.asarray(grads[k]) for k in params}
+
+
+def train(x, y, loss="mse", n_hidden=16, lr=0.1, epochs=2000, seed=0):
+    import regression_losses
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    loss_of = regression_losses.mse if loss == "mse" else regression_losses.mae
+    grad_of = regression_losses.mse_grad if loss == "mse" else regression_losses.mae_grad
+    params = init_params(x.shape[1], n_hidden, seed)
+    history = []
+    for _ in range(epochs):
+        y_pred, cache = forward(params, x)
+        history.append(float(loss_of(y_pred, y)))
+        params = sgd_step(params, backward(params, cache, grad_of(y_pred, y)), lr)
+    return params, history
