@@ -294,3 +294,18 @@ def test_the_notebook_teaches_before_it_asks():
     lesson = "".join(notebook["cells"][0]["source"])
     assert "## 2. The gradient keeps it" in lesson
     assert notebook["nbformat"] == 4 and notebook["nbformat_minor"] == 5
+
+
+@pytest.mark.parametrize("name", ["regression_losses", "backprop_sign"])
+def test_every_assignments_generated_files_are_current(name):
+    assignment = load_config(REPO_ROOT / "grading.yaml").assignment(name)
+    for file_name, text in generated_files(assignment).items():
+        assert (assignment.release_dir / file_name).read_text(encoding="utf-8") == text, (
+            f"{assignment.release_dir.name}/{file_name} is stale: run `autograder generate`"
+        )
+
+
+def test_the_second_assignments_bundle_leaks_nothing(tmp_path):
+    assert main(["release", "--assignment", "backprop_sign", "--out", str(tmp_path / "b")]) == 0
+    for path in (tmp_path / "b").iterdir():
+        assert not any(marker in path.read_text() for marker in MARKERS), path.name
