@@ -165,7 +165,7 @@ def _import_matplotlib_meanwhile() -> None:
     import threading
 
     def load() -> None:
-        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.backends.backend_agg
         import matplotlib.figure  # noqa: F401
 
     threading.Thread(target=load, daemon=True).start()
