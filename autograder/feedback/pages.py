@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib.util
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.grading.results import GradeResult
+from autograder.loading import load_file_module
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,7 @@ def load_feedback_module(release_dir: Path) -> ModuleType | None:
     It lives in the release folder, so the students' self-check draws the same pictures.
     """
     path = release_dir / FIGURES_FILE
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location(f"_feedback_{release_dir.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module(path, "figures") if path.exists() else None
 
 
 def render(module: ModuleType, data: dict) -> list[Picture]:

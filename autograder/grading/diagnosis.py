@@ -10,7 +10,6 @@ first mistake that explains every failing answer is the diagnosis.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograder.grading.verdict import Case, show
+from autograder.loading import load_file_module
 
 MATCH_RTOL = 1e-6
 MATCH_ATOL = 1e-9
@@ -54,12 +54,7 @@ class Diagnosis:
 def load_mistakes_module(checks_dir: Path) -> ModuleType | None:
     """The assignment's ``mistakes.py`` (``CATALOG``, and ``PROBES`` for the self-check), if any."""
     path = checks_dir / "mistakes.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location(f"_mistakes_{checks_dir.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module(path, "mistakes") if path.exists() else None
 
 
 def load_catalog(checks_dir: Path) -> list[Mistake]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import io
 import shutil
 import sys
@@ -29,6 +28,7 @@ from autograder.grading.diagnosis import load_catalog
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.results import CheckResult, GradeResult, to_gradescope, write_json_atomic
 from autograder.grading.submission import Submission
+from autograder.loading import load_file_module
 from autograder.sandbox.client import Sandbox, SandboxLimits
 
 NO_CODE_RAN = {
@@ -70,11 +70,7 @@ def load_providers(assignment: AssignmentConfig) -> dict[str, ModuleType]:
 
 
 def _load_trusted_module(path: Path) -> ModuleType:
-    name = f"_reference_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module(path, "reference")
 
 
 def standin_handler(assignment: AssignmentConfig, reference: ModuleType):

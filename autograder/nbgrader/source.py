@@ -19,7 +19,6 @@ kit's stubs do, and removes the hidden parts.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Sequence
@@ -28,7 +27,12 @@ from pathlib import Path
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.nbgrader.points import function_points, grade_id
 from autograder.release.bundle import SKIPPED_NAMES, ReleaseError, reference_file
-from autograder.release.notebook import NOTEBOOK_METADATA, notebook_text, split_sections
+from autograder.release.notebook import (
+    NOTEBOOK_METADATA,
+    module_cells,
+    notebook_text,
+    split_sections,
+)
 
 SCHEMA_VERSION = 3
 QUESTION_POINTS = 2  # the manually graded answer; grading.yaml holds only the automatic checks
@@ -137,29 +141,11 @@ def model_answer(assignment: AssignmentConfig) -> str:
 
 
 def reference_cells(reference: str, functions: Sequence[str]) -> tuple[str, list[tuple[str, str]]]:
-    """The reference's preamble (all but the student functions) and each function's source.
-
-    A function runs to the last indented line after it, so the ``### END SOLUTION`` comment
-    that closes its body (which the syntax tree leaves out) stays in the function's cell.
-    """
-    lines = reference.splitlines()
-    spans: dict[str, tuple[int, int]] = {}
-    for node in ast.parse(reference).body:
-        if isinstance(node, ast.FunctionDef) and node.name in functions:
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
-            end = node.end_lineno
-            while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t"):
-                end += 1
-            while not lines[end - 1].strip():
-                end -= 1
-            spans[node.name] = (start, end)
-    missing = [f for f in functions if f not in spans]
-    if missing:
-        raise ReleaseError(f"the reference defines no function called {', '.join(missing)}")
-    inside = {i for start, end in spans.values() for i in range(start, end)}
-    preamble = "\n".join(line for i, line in enumerate(lines) if i not in inside)
-    preamble = re.sub(r"\n{3,}", "\n\n\n", preamble).strip() + "\n"
-    return preamble, [(f, "\n".join(lines[slice(*spans[f])]) + "\n") for f in functions]
+    """The reference's preamble (all but the student functions) and each function's source."""
+    try:
+        return module_cells(reference, functions)
+    except ValueError as error:
+        raise ReleaseError(f"the reference: {error}") from None
 
 
 def helpers_source(assignment: AssignmentConfig) -> str:

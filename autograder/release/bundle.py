@@ -47,12 +47,15 @@ def generated_files(assignment: AssignmentConfig) -> dict[str, str]:
     readme_path = assignment.release_dir / "README.md"
     if not readme_path.exists():
         raise ReleaseError(f"{readme_path}: the lesson is missing (the notebook is built from it)")
-    notebook = build_notebook(
-        readme_path.read_text(encoding="utf-8"),
-        stubs,
-        assignment.module,
-        list(assignment.functions),
-    )
+    try:
+        notebook = build_notebook(
+            readme_path.read_text(encoding="utf-8"),
+            stubs,
+            assignment.module,
+            list(assignment.functions),
+        )
+    except ValueError as error:  # the stubs lack a function grading.yaml lists
+        raise ReleaseError(f"{reference_file(assignment)}: {error}") from None
     return {
         f"{assignment.module}.py": stubs,
         f"{assignment.module}.ipynb": notebook_text(notebook),

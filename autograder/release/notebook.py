@@ -68,24 +68,31 @@ def split_sections(readme: str) -> tuple[str, list[str]]:
     return head.strip(), [s.strip() for s in sections]
 
 
-def module_cells(stubs: str, functions: Sequence[str]) -> tuple[str, list[tuple[str, str]]]:
-    """The stub module's preamble (everything but the student functions) and each function's source."""
-    tree = ast.parse(stubs)
-    lines = stubs.splitlines()
-    taken: dict[str, tuple[int, int]] = {}
-    for node in tree.body:
+def module_cells(source: str, functions: Sequence[str]) -> tuple[str, list[tuple[str, str]]]:
+    """A module's preamble (everything but the student functions) and each function's source.
+
+    A function runs to the last indented line after it, so a comment that closes its body
+    (``### END SOLUTION`` in a reference, which the syntax tree leaves out) stays with it.
+    Raises ValueError naming the functions the module does not define.
+    """
+    lines = source.splitlines()
+    spans: dict[str, tuple[int, int]] = {}
+    for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and node.name in functions:
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            taken[node.name] = (start - 1, node.end_lineno)
-    missing = [f for f in functions if f not in taken]
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            end = node.end_lineno
+            while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t"):
+                end += 1
+            while not lines[end - 1].strip():
+                end -= 1
+            spans[node.name] = (start, end)
+    missing = [f for f in functions if f not in spans]
     if missing:
-        raise ValueError(f"the stubs define no function called {', '.join(missing)}")
-    inside = {i for start, end in taken.values() for i in range(start, end)}
+        raise ValueError(f"it defines no function called {', '.join(missing)}")
+    inside = {i for start, end in spans.values() for i in range(start, end)}
     preamble = "\n".join(line for i, line in enumerate(lines) if i not in inside)
     preamble = re.sub(r"\n{3,}", "\n\n\n", preamble).strip() + "\n"
-    return preamble, [
-        (name, "\n".join(lines[taken[name][0] : taken[name][1]]) + "\n") for name in functions
-    ]
+    return preamble, [(f, "\n".join(lines[slice(*spans[f])]) + "\n") for f in functions]
 
 
 def build_notebook(readme: str, stubs: str, module: str, functions: Sequence[str]) -> dict:
