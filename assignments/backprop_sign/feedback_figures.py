@@ -48,8 +48,10 @@ def _sine() -> tuple[np.ndarray, np.ndarray]:
 def _try(call: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
     try:
         return call(name, *args, **kwargs), None
+    except NotImplementedError:
+        return None, f"{name} is not implemented yet"
     except Exception as error:  # CallFailed or an unusable value: say why in the caption
-        return None, getattr(error, "sentence", str(error))
+        return None, getattr(error, "sentence", None) or str(error) or type(error).__name__
 
 
 def _gradients(value: Any, shapes: dict) -> dict | None:

@@ -30,8 +30,10 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
 def _try(call: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
     try:
         return call(name, *args, **kwargs), None
+    except NotImplementedError:
+        return None, f"{name} is not implemented yet"
     except Exception as error:  # CallFailed or an unusable value: say why in the caption
-        return None, getattr(error, "sentence", str(error))
+        return None, getattr(error, "sentence", None) or str(error) or type(error).__name__
 
 
 def collect(call: Callable[..., Any], reference: Any) -> dict:
@@ -197,10 +199,11 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
         caption += f"The path stops early: {path['why']}. "
     if left_at is not None:
         caption += f"It leaves the picture at step {left_at}, moving away from the best line. "
-    caption += (
-        f"{uphill.size} steps went uphill."
-        if uphill.size
-        else "Every step went downhill, toward the best line."
-    )
+    if len(thetas) == 1:
+        caption += "No step could be drawn."
+    elif uphill.size:
+        caption += f"{uphill.size} steps went uphill."
+    else:
+        caption += "Every step went downhill, toward the best line."
     made.append(("descent_path.png", "Your steps over the loss surface", caption, figure))
     return made
