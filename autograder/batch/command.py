@@ -53,8 +53,14 @@ def grade_class(
     try:
         out.mkdir(parents=True, exist_ok=True)
         layout = entries[0].layout if entries else "plain"
+        chosen = (
+            ""
+            if options.assignment or len(config.assignments) == 1
+            else " (the default; --assignment chooses)"
+        )
         print(
-            f"Grading {len(entries)} submissions ({layout} layout) with {jobs} grader processes into {out}"
+            f"Grading {len(entries)} submissions ({layout} layout) of {assignment.name!r}{chosen} "
+            f"with {jobs} grader processes into {out}"
         )
         outcome = grade_batch(
             entries,
