@@ -68,6 +68,10 @@ _STATE: dict[str, object] = {}
 
 def _start_grader(config_path: str, assignment_name: str, figures: bool = True) -> None:
     """Pool initializer: load the config and the reference once per grader process."""
+    # a forked grader must not share its parent's worker zygotes (their control sockets)
+    from autograder.sandbox import zygote
+
+    zygote._ZYGOTES.clear()
     _STATE["figures"] = figures
     assignment = load_config(Path(config_path)).assignment(assignment_name)
     _STATE["assignment"] = assignment
@@ -158,7 +162,9 @@ def _run_pool(
     figures: bool = True,
 ) -> list[Entry]:
     """Grade ``entries`` with a fresh pool; return those left ungraded if the pool broke."""
-    context = multiprocessing.get_context("spawn")
+    # fork: the grader processes start warm (imports done); they run no student code themselves
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     executor = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
