@@ -1,27 +1,22 @@
 """Shared fixtures for the kit's own tests."""
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from autograder.loading import load_file_module
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_PATH = REPO_ROOT / "reference" / "regression_losses.py"
 
 
 def load_module_from_path(name: str, path: Path) -> ModuleType:
-    """Import the Python file at ``path`` as a fresh module called ``name``.
+    """Import the Python file at ``path`` as a fresh module named after ``name`` (not in sys.modules).
 
-    The module is not added to ``sys.modules``, so loading the reference never
-    shadows a student's ``regression_losses`` imported elsewhere in the run.
+    Loading the reference this way never shadows a student's ``regression_losses`` elsewhere.
     """
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load a Python module from {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module(path, name)
 
 
 @pytest.fixture(scope="session")

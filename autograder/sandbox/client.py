@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from typing import Any
 
 from autograder.sandbox import protocol
 from autograder.sandbox.reaper import LIVE_WORKERS, become_subreaper, reap_strays
-from autograder.sandbox.zygote import zygote_for
+from autograder.sandbox.zygote import isolated_python, zygote_for
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 15.0
@@ -316,17 +315,11 @@ class Sandbox:
 
     def _spawn_interpreter(self, limits: dict) -> tuple[subprocess.Popen, socket.socket]:
         parent, child = socket.socketpair()
-        bootstrap = (
-            f"import sys; sys.path.insert(0, {str(PACKAGE_PARENT)!r}); "
-            "from autograder.sandbox.worker import main; main()"
-        )
         with open(self.scratch / "process-output.txt", "ab") as output:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-I",
-                    "-c",
-                    bootstrap,
+                isolated_python(
+                    "autograder.sandbox.worker",
+                    str(PACKAGE_PARENT),
                     "--fd",
                     str(child.fileno()),
                     "--scratch",
@@ -335,7 +328,7 @@ class Sandbox:
                     json.dumps(limits),
                     "--packages",
                     ",".join(self.packages),
-                ],
+                ),
                 pass_fds=[child.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=output,

@@ -107,6 +107,15 @@ def main() -> None:
     os._exit(0)
 
 
+def isolated_python(module: str, bootstrap_path: str, *arguments: str) -> list[str]:
+    """The command that runs ``module.main()`` in an isolated interpreter (``-I``: no user site,
+    no PYTHON* variables), importing the kit from ``bootstrap_path`` only."""
+    bootstrap = (
+        f"import sys; sys.path.insert(0, {bootstrap_path!r}); from {module} import main; main()"
+    )
+    return [sys.executable, "-I", "-c", bootstrap, *arguments]
+
+
 class ZygoteWorker:
     """A worker forked by the zygote, with the methods of ``subprocess.Popen`` the sandbox uses."""
 
@@ -137,21 +146,15 @@ class Zygote:
 
     def __init__(self, packages: tuple[str, ...], env: dict[str, str], bootstrap_path: str) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        bootstrap = (
-            f"import sys; sys.path.insert(0, {bootstrap_path!r}); "
-            "from autograder.sandbox.zygote import main; main()"
-        )
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-c",
-                bootstrap,
+            isolated_python(
+                "autograder.sandbox.zygote",
+                bootstrap_path,
                 "--fd",
                 str(child.fileno()),
                 "--packages",
                 ",".join(packages),
-            ],
+            ),
             pass_fds=[child.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
