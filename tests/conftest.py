@@ -25,17 +25,12 @@ def reference() -> ModuleType:
     return load_module_from_path("reference_regression_losses", REFERENCE_PATH)
 
 
-SHARED_EXAMPLES = REPO_ROOT.parent / "shared" / "examples" / "submissions"
 SUBMISSIONS = REPO_ROOT / "tests" / "submissions"
 SAMPLES = REPO_ROOT / "autograder" / "samples"
 
 
-@pytest.fixture(scope="session")
-def shared_examples() -> Path:
-    """The team's example submissions (``../shared/examples/submissions`` beside the repo)."""
-    if not SHARED_EXAMPLES.is_dir():
-        pytest.skip(f"the shared examples are not beside this checkout ({SHARED_EXAMPLES})")
-    return SHARED_EXAMPLES
+EXAMPLES = SUBMISSIONS / "examples"
+RELEASED_STUB = REPO_ROOT / "assignments" / "regression_losses" / "regression_losses.py"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Grading real submissions: correct ones in several styles, each catalogued mistake, the shared examples.
+"""Grading real submissions: correct ones in several styles, each catalogued mistake, hostile ones.
 
 Expected scores come from grading.yaml's points (read here, not copied from
 the grader's output) and from what each submission is built to get wrong.
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_PATH, SAMPLES
+from conftest import EXAMPLES, REFERENCE_PATH, RELEASED_STUB, SAMPLES
 
 MISTAKES = sorted((SAMPLES / "regression_losses").glob("*__*.py"))
 
@@ -91,33 +91,37 @@ def test_the_seed_is_recorded_and_reproducible(grade):
     assert grade(path, seed=7).seed == 7
 
 
-# -- the shared examples: what their README table says ----------------------------------------
+# -- the kit's own examples (tests/submissions/examples) ------------------------------------
 
 
-def test_shared_correct_examples_get_full_marks(grade, shared_examples, assignment):
-    for name in ("correct_plain_loops.py", "correct_notebook.ipynb"):
-        assert grade(shared_examples / name).score == assignment.max_score, name
+@pytest.mark.parametrize(
+    "path",
+    [EXAMPLES / "correct_comprehensions.py", EXAMPLES / "correct_notebook.ipynb"],
+    ids=lambda p: p.name,
+)
+def test_correct_examples_in_other_styles_get_full_marks(grade, assignment, path):
+    result = grade(path)
+    assert result.score == assignment.max_score, result.output
+    assert not result.load_problems
 
 
 @pytest.mark.parametrize(
     ("name", "function", "words"),
     [
-        ("mse_grad_sign_flipped.py", "mse_grad", "opposite sign"),
-        ("mae_grad_abs_instead_of_sign.py", "mae_grad", "lost the sign"),
-        ("gd_step_climbs.py", "gd_step", "climbs the loss"),
+        ("mse_grad__sign_flipped.py", "mse_grad", "opposite sign"),
+        ("mae_grad__abs_not_sign.py", "mae_grad", "lost the sign"),
+        ("gd_step__ascent.py", "gd_step", "climbs the loss"),
     ],
 )
-def test_shared_mistaken_examples_lose_only_their_function(
-    grade, shared_examples, assignment, name, function, words
-):
-    result = grade(shared_examples / name)
+def test_sign_mistakes_lose_only_their_function(grade, assignment, name, function, words):
+    result = grade(SAMPLES / "regression_losses" / name)
     assert failing_functions(result) == {function}
     assert result.score == assignment.max_score - points_of(assignment, function)
     assert any(words in c.output for c in result.checks if not c.passed)
 
 
-def test_shared_hang_loses_only_mse_in_bounded_time(grade, shared_examples, assignment):
-    result = grade(shared_examples / "hangs_in_mse.py")
+def test_hang_loses_only_mse_in_bounded_time(grade, assignment):
+    result = grade(EXAMPLES / "hangs_in_mse.py")
     assert failing_functions(result) == {"mse"}
     assert result.score == assignment.max_score - points_of(assignment, "mse")
     mse_check = next(c for c in result.checks if "mse" in c.tags)
@@ -126,27 +130,26 @@ def test_shared_hang_loses_only_mse_in_bounded_time(grade, shared_examples, assi
     assert result.execution_time < assignment.limits.call_seconds + 5
 
 
-def test_shared_syntax_error_gets_zero_with_the_line(grade, shared_examples):
-    result = grade(shared_examples / "syntax_error.py")
+def test_syntax_error_gets_zero_with_the_line(grade):
+    # the file leaves the bracket opened on its line 11 unclosed
+    result = grade(EXAMPLES / "syntax_error.py")
     assert result.score == 0
-    assert any("Syntax error at line 10" in p for p in result.load_problems)
-    assert "Syntax error at line 10" in result.output
+    assert any("Syntax error at line 11" in p for p in result.load_problems)
+    assert "Syntax error at line 11" in result.output
 
 
-def test_shared_untouched_stubs_get_zero_saying_nothing_is_implemented(grade, shared_examples):
-    result = grade(shared_examples / "untouched_stubs.py")
+def test_released_stub_gets_zero_saying_nothing_is_implemented(grade):
+    result = grade(RELEASED_STUB)
     assert result.score == 0
     assert "Nothing is implemented yet" in result.output
 
 
-def test_shared_fake_results_writer_changes_no_results_file(
-    grade, shared_examples, tmp_path, monkeypatch
-):
+def test_fake_results_writer_changes_no_results_file(tmp_path, monkeypatch):
     from autograder.cli import main
 
     out = tmp_path / "out"
     monkeypatch.chdir(tmp_path)
-    assert main(["grade", str(shared_examples / "writes_fake_results.py"), "--out", str(out)]) == 0
+    assert main(["grade", str(EXAMPLES / "writes_fake_results.py"), "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["score"] == 0
     assert not (tmp_path / "results.json").exists()

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_EXAMPLES as SUBMISSIONS
+from conftest import SAMPLES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = REPO_ROOT / "assignments" / "regression_losses"
@@ -97,7 +97,7 @@ def test_every_function_has_public_tests():
     "stub",
     [
         pytest.param(stub_from_reference, id="generated-stub"),
-        pytest.param(lambda: (SUBMISSIONS / "untouched_stubs.py").read_text(), id="untouched"),
+        pytest.param(lambda: (ASSIGNMENT / "regression_losses.py").read_text(), id="untouched"),
     ],
 )
 def test_public_tests_fail_on_stubs_saying_not_implemented(tmp_path, stub):
@@ -112,7 +112,9 @@ def test_public_tests_fail_on_stubs_saying_not_implemented(tmp_path, stub):
 
 
 def test_a_sign_flipped_mse_grad_fails_only_the_mse_grad_tests(tmp_path):
-    folder = released_folder(tmp_path, (SUBMISSIONS / "mse_grad_sign_flipped.py").read_text())
+    folder = released_folder(
+        tmp_path, (SAMPLES / "regression_losses" / "mse_grad__sign_flipped.py").read_text()
+    )
     _, outcomes = run_public_tests(folder)
     failed = {name for name, passed in outcomes.items() if not passed}
     # test_inputs_are_not_modified[mse_grad] looks at the inputs only, so it passes too.
