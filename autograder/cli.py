@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.config import ConfigError, GradingConfig, load_config
-
-KIT_ROOT = Path(__file__).resolve().parents[1]
+from autograder.errors import GradingError
+from autograder.kit import kit_config_path
 
 
 class UsageError(Exception):
@@ -24,7 +24,7 @@ class UsageError(Exception):
 def default_config_path() -> Path:
     """``grading.yaml`` in the working folder if there is one, else the kit's own."""
     local = Path("grading.yaml")
-    return local if local.exists() else KIT_ROOT / "grading.yaml"
+    return local if local.exists() else kit_config_path()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[options.command](options, config)
     except (ConfigError, UsageError) as error:
         print(f"autograder: {error}", file=sys.stderr)
+        return 2
+    except GradingError as error:
+        print(
+            f"autograder: not graded, nothing was written: {error}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("autograder: interrupted; results already written are kept", file=sys.stderr)

@@ -11,6 +11,8 @@ Paths in the file are relative to the folder holding it (the course root).
 
 from __future__ import annotations
 
+import ast
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -243,6 +245,10 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
     reader.known_keys(seed, SEED_KEYS, f"{key}.seed")
     tolerances = reader.mapping(reader.require(body, "tolerances", key), f"{key}.tolerances")
     checks = reader.mapping(reader.require(body, "checks", key), f"{key}.checks")
+    checks_dir = reader.existing_path(
+        root, reader.require(body, "checks_dir", key), f"{key}.checks_dir"
+    )
+    _match_checks(reader, checks, defined_checks(checks_dir), checks_dir, key)
     return AssignmentConfig(
         name=name,
         title=reader.string(reader.require(body, "title", key), f"{key}.title"),
@@ -250,9 +256,7 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
         reference=reader.existing_path(
             root, reader.require(body, "reference", key), f"{key}.reference"
         ),
-        checks_dir=reader.existing_path(
-            root, reader.require(body, "checks_dir", key), f"{key}.checks_dir"
-        ),
+        checks_dir=checks_dir,
         release_dir=reader.existing_path(
             root, reader.require(body, "release_dir", key), f"{key}.release_dir"
         ),
@@ -288,6 +292,50 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
             {str(k): _check(reader, v, f"{key}.checks.{k}") for k, v in checks.items()}
         ),
     )
+
+
+def defined_checks(checks_dir: Path) -> dict[str, Path]:
+    """The check ids the folder's ``test_*.py`` files define (``def test_<id>`` at top level).
+
+    Read with :mod:`ast`, without importing anything; a check file that does not parse is a
+    :class:`ConfigError` naming the file and the line.
+    """
+    found: dict[str, Path] = {}
+    for path in sorted(Path(checks_dir).glob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except SyntaxError as error:
+            raise ConfigError(
+                f"{path}: the check file has a syntax error at line {error.lineno} ({error.msg})"
+            ) from None
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"{path}: the check file cannot be read ({error})") from None
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                "test_"
+            ):
+                found.setdefault(node.name.removeprefix("test_"), path)
+    return found
+
+
+def _match_checks(
+    reader: _Reader, configured: Mapping, defined: Mapping[str, Path], checks_dir: Path, key: str
+) -> None:
+    """Every configured check exists in the checks folder, and every check there has points."""
+    for check in configured:
+        if str(check) not in defined:
+            close = difflib.get_close_matches(str(check), list(defined), n=1)
+            hint = f"did you mean {close[0]}?" if close else f"it defines {len(defined)} checks"
+            raise ConfigError(
+                f"{reader.path}: {key}.checks.{check} names a check that no file in "
+                f"{checks_dir} defines (no function test_{check}; {hint})"
+            )
+    for check, path in defined.items():
+        if check not in configured:
+            raise ConfigError(
+                f"{reader.path}: {key}.checks has no entry for the check {check} "
+                f"(test_{check} in {path}); give it points and a visibility"
+            )
 
 
 def _provides(reader: _Reader, data: Any, key: str) -> dict[str, ProvidedModule]:

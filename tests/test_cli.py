@@ -429,3 +429,27 @@ def test_an_out_that_is_a_file_is_misuse(tmp_path, monkeypatch):
     )
     assert status == 2
     assert len(stderr.splitlines()) == 1 and stderr.startswith("autograder: ")
+
+
+# -- noise: the grader's own numeric warnings stay out of the terminal ----------------------------
+
+
+@pytest.mark.parametrize(
+    "sample", ["backward__sign_flipped.py", "sgd_step__ascent.py", "train__forgot_mean.py"]
+)
+def test_grading_a_diverging_submission_prints_no_grader_warnings(tmp_path, sample):
+    # these submissions diverge: the reference and the pictures then meet overflowing values
+    status, stdout, stderr = run_console(
+        [
+            "grade",
+            str(SAMPLES / "backprop_sign" / sample),
+            "--assignment",
+            "backprop_sign",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        tmp_path,
+    )
+    assert status == 0, stderr
+    assert "Warning" not in stderr and "Warning" not in stdout, stderr
+    assert stderr == ""

@@ -59,6 +59,9 @@ class GradingPlugin:
         self.records: dict[str, CheckResult] = {}
         self.function_ok: dict[str, bool] = {}
         self.config_problem: str | None = None
+        # sentences for checks that could not run in the grader (a crash of the check itself,
+        # a check file that does not import): the submission cannot be graded while any exist
+        self.grader_errors: list[str] = []
         self.signatures = {
             name: signature_names(getattr(reference, name))
             for name in assignment.functions
@@ -143,19 +146,21 @@ class GradingPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         name = report.nodeid.rsplit("::", 1)[-1].removeprefix("test_")
-        if report.failed and name not in self.records and name in self.assignment.checks:
-            config = self.assignment.checks[name]
-            self.records[name] = CheckResult(
-                check_id=name,
-                name=name,
-                score=0.0,
-                max_score=config.points,
-                passed=False,
-                output="This check could not be completed: the grader itself hit an error. "
-                "Please tell your instructor (the details are in report.json).",
-                visibility=config.visibility,
-                tags=(),
+        if report.failed and name not in self.records:
+            self.grader_errors.append(
+                f"{self._file_of(report.nodeid)}: the check {name} stopped with an error "
+                f"in the grader ({_crash_message(report)})"
             )
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.grader_errors.append(
+                f"{self._file_of(report.nodeid)}: the check file could not be loaded "
+                f"({_crash_message(report)})"
+            )
+
+    def _file_of(self, nodeid: str) -> str:
+        return str(self.assignment.checks_dir / nodeid.split("::", 1)[0])
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo) -> dict:
@@ -216,6 +221,17 @@ class GradingPlugin:
         for function in tags:
             self.function_ok[function] = self.function_ok.get(function, True) and passed
         return record
+
+
+def _crash_message(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The last line of a failed report's exception, e.g. ``IndexError: index 3 is out of range``."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if not message:
+        lines = [line for line in str(report.longrepr or "").splitlines() if line.strip()]
+        errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+        message = (errors or lines or ["no details"])[-1]
+    return " ".join(str(message).split())[:300]
 
 
 def _failure_text(example: Any, failed: list) -> str:

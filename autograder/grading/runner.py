@@ -14,15 +14,19 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 from pytest_jsonreport.plugin import JSONReport
 
 from autograder import __version__
 from autograder.config import AssignmentConfig, ConfigError
+from autograder.errors import GradingError
 from autograder.feedback.pages import load_feedback_module, render, write_feedback
 from autograder.grading.diagnosis import load_catalog
 from autograder.grading.plugin import GradingPlugin
@@ -37,6 +41,15 @@ NO_CODE_RAN = {
     "missing": [],
     "note": "no student code ran",
 }
+
+
+@contextlib.contextmanager
+def quiet_numerics() -> Iterator[None]:
+    """Keep the grader's own numeric warnings (the reference or a picture computed on a student's
+    diverging values) out of the terminal: they are the grader's business, not the user's."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 @dataclass(frozen=True)
@@ -132,7 +145,24 @@ def grade_submission(
     fingerprint: str = "",
     feedback: bool = True,
 ) -> GradeOutput:
-    """Grade ``submission`` against ``assignment``'s checks; return the records (writes nothing)."""
+    """Grade ``submission`` against ``assignment``'s checks; return the records (writes nothing).
+
+    Raises :class:`GradingError` when the check run itself failed (a check crashed in the
+    grader, a check file did not load, a configured check gave no result): then there is no
+    grade, and nothing must be written that looks like one.
+    """
+    with quiet_numerics():
+        return _grade_submission(assignment, submission, seed, reference, fingerprint, feedback)
+
+
+def _grade_submission(
+    assignment: AssignmentConfig,
+    submission: Submission,
+    seed: int | None,
+    reference: ModuleType | None,
+    fingerprint: str,
+    feedback: bool,
+) -> GradeOutput:
     started = time.monotonic()
     reference = reference or load_reference(assignment)
     catalog = load_catalog(assignment.checks_dir)
@@ -153,14 +183,13 @@ def grade_submission(
                 sandbox._fail_load(submission.problem)
             load = sandbox.load()
             plugin = GradingPlugin(assignment, sandbox, reference, catalog, seed)
-            report = run_checks(assignment, plugin)
+            report, exit_code = run_checks(assignment, plugin)
             feedback_module = load_feedback_module(assignment.release_dir) if feedback else None
             feedback_data = collect_feedback(feedback_module, sandbox, reference)
             process_output = sandbox.close()
-        if plugin.config_problem:
-            raise ConfigError(f"{assignment.checks_dir}: {plugin.config_problem}")
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
+    _refuse_failed_run(assignment, plugin, exit_code)
     checks = tuple(_ordered_records(assignment, plugin.records))
     problems = _load_problems(load, submission)
     result = GradeResult(
@@ -193,8 +222,29 @@ def collect_feedback(
         return None
 
 
-def run_checks(assignment: AssignmentConfig, plugin: GradingPlugin) -> dict:
-    """Run the assignment's check files with pytest, in this process; return the JSON report."""
+def _refuse_failed_run(assignment: AssignmentConfig, plugin: GradingPlugin, exit_code: int) -> None:
+    """Raise :class:`GradingError` unless every configured check ran and gave a result."""
+    if plugin.grader_errors:
+        raise GradingError(plugin.grader_errors[0])
+    if plugin.config_problem:
+        raise ConfigError(f"{assignment.checks_dir}: {plugin.config_problem}")
+    missing = [name for name in assignment.checks if name not in plugin.records]
+    if missing:
+        raise GradingError(
+            f"{assignment.checks_dir}: the check run gave no result for "
+            f"{', '.join(missing)} (pytest exit status {exit_code})"
+        )
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise GradingError(
+            f"{assignment.checks_dir}: the check run failed (pytest exit status {exit_code})"
+        )
+
+
+def run_checks(assignment: AssignmentConfig, plugin: GradingPlugin) -> tuple[dict, int]:
+    """Run the assignment's check files with pytest, in this process.
+
+    Returns pytest-json-report's report and pytest's exit status.
+    """
     json_report = JSONReport()
     arguments = [
         str(assignment.checks_dir),
@@ -217,10 +267,10 @@ def run_checks(assignment: AssignmentConfig, plugin: GradingPlugin) -> dict:
     ]
     _forget_other_check_modules(assignment.checks_dir)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(arguments, plugins=[plugin, json_report])
+        exit_code = pytest.main(arguments, plugins=[plugin, json_report])
     report = json_report.report or {}
     report.pop("environment", None)
-    return report
+    return report, int(exit_code)
 
 
 def _forget_other_check_modules(checks_dir: Path) -> None:
@@ -244,7 +294,8 @@ def write_outputs(output: GradeOutput, out_dir: Path) -> None:
     pictures = []
     if output.feedback_module is not None and output.feedback_data is not None:
         try:
-            pictures = render(output.feedback_module, output.feedback_data)
+            with quiet_numerics():
+                pictures = render(output.feedback_module, output.feedback_data)
         except Exception:  # a picture that cannot be drawn must not cost the results
             pictures = []
     write_feedback(output.result, output.title, pictures, out_dir)

@@ -90,9 +90,9 @@ def config_path(root: Path, explicit: str | None) -> Path:
         return Path(explicit)
     if (root / "grading.yaml").is_file():
         return root / "grading.yaml"
-    from autograder.cli import KIT_ROOT
+    from autograder.kit import kit_config_path
 
-    return KIT_ROOT / "grading.yaml"
+    return kit_config_path()
 
 
 def notebook_to_grade(root: Path, folder: Path, name: str) -> Path:

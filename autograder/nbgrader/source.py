@@ -194,10 +194,10 @@ def write_source(config: GradingConfig, assignment: AssignmentConfig, course_dir
 
 def _arguments(config: GradingConfig, assignment: AssignmentConfig, function: str) -> str:
     """The hidden call's arguments; a grading.yaml other than the kit's own is named explicitly."""
-    from autograder.cli import KIT_ROOT
+    from autograder.kit import kit_config_path
 
     arguments = f"{json.dumps(function)}, assignment={json.dumps(assignment.name)}"
-    if config.path.resolve() != (KIT_ROOT / "grading.yaml").resolve():
+    if config.path.resolve() != kit_config_path().resolve():
         arguments += f", config={json.dumps(str(config.path.resolve()))}"
     return arguments
 

@@ -83,6 +83,8 @@ def bundle_members(config: GradingConfig, assignment: AssignmentConfig) -> dict[
             continue
         if path.is_relative_to(kit / "checks"):
             continue  # only the bundled assignments' checks, added below
+        if path.is_relative_to(kit / "_course"):
+            continue  # a wheel's copy of the kit's course: the bundle takes what it needs below
         members[relative.as_posix()] = path
     for needed in needed_assignments(config, assignment):
         # the release folder is public anyway, and grading.yaml names it
