@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from test_export_common import (
@@ -25,6 +26,7 @@ from test_export_common import (
 
 from autograder.export.canvas import assignment_column, canvas_csv
 from autograder.export.roster import load_roster
+from autograder.grading.results import StudentResult
 
 CANVAS_TITLE_AND_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z")  # Canvas's \A(.*)\s\((\d+)\)\z
 
@@ -138,3 +140,49 @@ def test_the_order_does_not_depend_on_the_input_order():
     forward = canvas_csv(small_class(), small_assignment(), small_roster(), 7)
     backward = canvas_csv(list(reversed(small_class())), small_assignment(), small_roster(), 7)
     assert forward == backward
+
+
+def formula_roster(tmp_path):
+    """A roster whose names and ids a spreadsheet would run as formulas (OWASP's list; the
+    roster strips cells, so tabs and carriage returns are tried in test_export_common.py)."""
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "submission,name,sis_user_id,sis_login_id,section\n"
+        'ada,"=HYPERLINK(""http://evil.example"",""Click"")",+1,-1,@SUM(A1)\n'
+        'bob,"-Bob, Robert",ok,ok,Section 1\n',
+        encoding="utf-8",
+    )
+    return load_roster(path)
+
+
+def test_cells_a_spreadsheet_would_run_get_a_quote_and_quotes(tmp_path):
+    # OWASP CSV injection: a cell starting with = + - @ tab or CR is prefixed with ' and quoted
+    students = [graded("ada"), graded("bob", score=4.5)]
+    text = canvas_csv(students, small_assignment(), formula_roster(tmp_path), 7)
+    assert (
+        '"\'=HYPERLINK(""http://evil.example"",""Click"")",,"\'+1","\'-1","\'@SUM(A1)",6\n' in text
+    )
+    assert '"\'-Bob, Robert",,ok,ok,Section 1,4.5\n' in text
+    rows = parse(text)[2:]
+    assert [
+        '\'=HYPERLINK("http://evil.example","Click")',
+        "",
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "6",
+    ] in rows
+    assert [
+        "'-Bob, Robert",
+        "",
+        "ok",
+        "ok",
+        "Section 1",
+        "4.5",
+    ] in rows  # the kit's numbers stay numbers
+
+
+def test_a_result_marked_not_graded_is_a_row_with_a_blank_score():
+    flagged = StudentResult("dan", replace(graded("dan").result, graded=False))
+    rows = parse(canvas_csv([flagged, graded("ada")], small_assignment(), None, 7))
+    assert {row[0]: row[5] for row in rows[2:]} == {"ada": "6", "dan": ""}

@@ -7,7 +7,9 @@ class of the golden files in tests/golden/.
 
 from __future__ import annotations
 
+import csv
 import doctest
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +17,15 @@ import pytest
 
 from autograder.config import AssignmentConfig, CheckConfig, LimitsConfig, SeedPolicy
 from autograder.export import canvas, common, lti_push
-from autograder.export.common import NOT_GRADED, SUMMARY_CHARS, export_rows, plain_number, summary
+from autograder.export.common import (
+    NOT_GRADED,
+    SUMMARY_CHARS,
+    csv_cell,
+    csv_text,
+    export_rows,
+    plain_number,
+    summary,
+)
 from autograder.export.roster import Roster, load_roster
 from autograder.grading.results import CheckResult, GradeResult, StudentResult
 
@@ -213,3 +223,40 @@ def test_summary_is_cut_to_its_limit():
 
 def test_summary_of_a_failed_grading_says_the_instructor_will_grade_it():
     assert summary(None) == NOT_GRADED
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+2", '"\'=1+2"'),
+        ("+1", '"\'+1"'),
+        ("-1", '"\'-1"'),
+        ("@SUM(A1)", '"\'@SUM(A1)"'),
+        ("\tx", '"\'\tx"'),
+        ("\rx", '"\'\rx"'),
+        ("\uff1dSUM(A1)", '"\'\uff1dSUM(A1)"'),  # full-width =
+        ('=HYPERLINK("http://x","y")', '"\'=HYPERLINK(""http://x"",""y"")"'),
+        ("a=1", "a=1"),
+        ("Lovelace, Ada", '"Lovelace, Ada"'),
+        ('say "hi"', '"say ""hi"""'),
+        ("two\nlines", '"two\nlines"'),
+        ("", ""),
+        (None, ""),
+        (4.5, "4.5"),
+        (0.0, "0"),
+    ],
+)
+def test_csv_cells(value, cell):
+    # OWASP CSV injection: prefix ' and quote a cell starting with = + - @ tab CR; RFC 4180 quoting
+    assert csv_cell(value) == cell
+
+
+def test_csv_text_reads_back_with_the_csv_module():
+    rows = [["=1+2", "a,b", 'q"q', None, 2 / 3], ["x", "", "\n", "-", 0.0]]
+    read = list(csv.reader(io.StringIO(csv_text(rows), newline="")))
+    assert read == [["'=1+2", "a,b", 'q"q', "", "0.6667"], ["x", "", "\n", "'-", "0"]]
+
+
+def test_summary_of_a_result_marked_not_graded_says_the_instructor_will_grade_it():
+    flagged = replace(graded("dan").result, graded=False)
+    assert summary(flagged) == NOT_GRADED

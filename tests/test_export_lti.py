@@ -14,7 +14,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -32,6 +32,7 @@ from test_export_common import (
 from autograder.export.common import SUMMARY_CHARS
 from autograder.export.lti import ACTIVITY_PROGRESS, GRADING_PROGRESS, lti_scores, write_jsonl
 from autograder.export.lti_push import SCORE_MEDIA_TYPE, push_scores, scores_url
+from autograder.grading.results import StudentResult
 
 WHEN = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 TOKEN = "secret-token-3f9a1c"
@@ -203,12 +204,12 @@ def test_urls_that_would_expose_the_token_are_refused_before_sending(url):
         push_scores([{"userId": "ada"}], url, TOKEN, timeout=1)
 
 
-def test_push_posts_each_score_to_the_line_items_scores(platform):
+def test_push_posts_each_graded_score_to_the_line_items_scores(platform):
     scores = lti_scores(small_class(), small_assignment(), small_roster(), WHEN)
     report = push_scores(scores, f"{platform.url}/lineitems/7?type_id=3", TOKEN, timeout=5)
     assert report.ok and len(report.outcomes) == 3
-    assert [o.status for o in report.outcomes] == [200, 200, 200]
-    assert [r["score"] for r in platform.requests] == scores
+    assert [o.status for o in report.outcomes] == [None, 200, 200]  # carol is not graded
+    assert [r["score"] for r in platform.requests] == scores[1:]
     for request in platform.requests:
         assert request["path"] == "/lineitems/7/scores?type_id=3"
         assert request["headers"]["Content-Type"] == SCORE_MEDIA_TYPE
@@ -220,21 +221,23 @@ def test_a_refused_student_is_reported_and_the_others_still_go_through(platform,
     platform.refuse = {"0ae836b9-7fc9-4060-006f-27b2066ac545"}  # ada's sub
     scores = lti_scores(small_class(), small_assignment(), small_roster(), WHEN)
     report = push_scores(scores, f"{platform.url}/lineitems/7", TOKEN, timeout=5)
-    assert len(platform.requests) == 3
+    assert len(platform.requests) == 2  # carol is not graded: not sent
     assert not report.ok
     (refused,) = report.failed
     assert refused.user_id == "0ae836b9-7fc9-4060-006f-27b2066ac545"
     assert refused.status == 401
     assert refused.message.startswith("HTTP 401 Unauthorized: ")
     assert "Invalid access token" in refused.message
-    assert [o.user_id for o in report.outcomes if o.ok] == ["carol", "bob"]
+    assert [o.user_id for o in report.outcomes if o.ok] == ["bob"]
+    assert [o.user_id for o in report.skipped] == ["carol"]
     captured = capsys.readouterr()
     assert TOKEN not in repr(report) + caplog.text + captured.out + captured.err
 
 
 def test_a_redirect_is_not_followed_with_the_token(platform):
     platform.redirect = True
-    report = push_scores([{"userId": "ada"}], f"{platform.url}/lineitems/7", TOKEN, timeout=5)
+    scores = lti_scores([graded("ada")], small_assignment(), None, WHEN)
+    report = push_scores(scores, f"{platform.url}/lineitems/7", TOKEN, timeout=5)
     (outcome,) = report.outcomes
     assert not outcome.ok and outcome.status == 302
     assert "redirected" in outcome.message
@@ -245,9 +248,8 @@ def test_no_platform_listening_is_reported_for_each_student():
     with socket.socket() as probe:  # a port nothing listens on once closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    report = push_scores(
-        [{"userId": "ada"}, {"userId": "bob"}], f"http://127.0.0.1:{port}/li/7", TOKEN, timeout=2
-    )
+    scores = lti_scores([graded("ada"), graded("bob")], small_assignment(), None, WHEN)
+    report = push_scores(scores, f"http://127.0.0.1:{port}/li/7", TOKEN, timeout=2)
     assert [(o.user_id, o.ok, o.status) for o in report.outcomes] == [
         ("ada", False, None),
         ("bob", False, None),
@@ -264,3 +266,44 @@ def test_a_failed_grading_score_has_no_score_given():
     (score,) = lti_scores([not_graded("carol")], small_assignment(), None, WHEN)
     assert score["gradingProgress"] == "Failed"
     assert "scoreGiven" not in score and "scoreMaximum" not in score
+
+
+def test_a_score_that_gives_no_grade_is_never_sent_over_an_earlier_grade(platform):
+    # Canvas sets the score to none on a Failed Score (FORMATS.md: it ignores scoreGiven with
+    # Failed), so a student who was graded last week and whose regrade failed today must keep
+    # last week's grade: nothing at all is sent for them.
+    earlier = lti_scores([graded("carol")], small_assignment(), None, WHEN)
+    assert push_scores(earlier, f"{platform.url}/lineitems/7", TOKEN, timeout=5).ok
+    today = lti_scores([not_graded("carol"), graded("ada")], small_assignment(), None, WHEN)
+    hand_made = {"userId": "dan", "gradingProgress": "FullyGraded"}  # no scoreGiven: no grade
+    report = push_scores([*today, hand_made], f"{platform.url}/lineitems/7", TOKEN, timeout=5)
+    sent = [r["score"] for r in platform.requests]
+    assert [s["userId"] for s in sent] == ["carol", "ada"]  # carol only from the earlier push
+    assert sent[0]["scoreGiven"] == 6.0
+    assert report.ok and not report.failed
+    assert [(o.user_id, o.skipped, o.ok, o.status) for o in report.outcomes] == [
+        ("ada", False, True, 200),  # lti_scores orders by name
+        ("carol", True, False, None),
+        ("dan", True, False, None),
+    ]
+    assert all("not graded" in o.message for o in report.skipped)
+
+
+def test_a_result_marked_not_graded_is_a_failed_score_without_a_score():
+    flagged = StudentResult("dan", replace(graded("dan").result, graded=False))
+    (score,) = lti_scores([flagged], small_assignment(), None, WHEN)
+    assert_valid_score(score)
+    assert score["gradingProgress"] == "Failed" and "scoreGiven" not in score
+
+
+def test_scores_jsonl_is_valid_utf8_whatever_the_text(tmp_path):
+    lone = chr(0xD800)
+    failing = {"mse_values": check("mse_values", 0.5, "rmse", f"odd {lone} summary")}
+    scores = lti_scores([graded(f"eve{lone}", failing)], small_assignment(), None, WHEN)
+    path = tmp_path / "scores.jsonl"
+    path.write_text("old\n", encoding="utf-8")
+    write_jsonl(scores, path)
+    (line,) = path.read_bytes().decode("utf-8").splitlines()  # strict: no encoded surrogate
+    score = json.loads(line)
+    assert score["userId"] == "eve\ufffd" and "odd \ufffd summary" in score["comment"]
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.jsonl"]

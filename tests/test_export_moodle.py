@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 from test_export_common import (
     GOLDEN,
@@ -22,6 +23,8 @@ from test_export_common import (
 
 from autograder.export.common import NOT_GRADED
 from autograder.export.moodle import HEADER, moodle_csv
+from autograder.export.roster import load_roster
+from autograder.grading.results import StudentResult
 
 
 def parse(text: str) -> list[dict[str, str]]:
@@ -70,3 +73,27 @@ def test_feedback_is_one_line_even_when_the_grader_wrote_several():
         == "6 / 6 points. Your file did not load cleanly: Syntax error at line 3: x = (."
     )
     assert "\n" not in row["feedback"] and "\r" not in row["feedback"]
+
+
+def test_cells_a_spreadsheet_would_run_are_neutralised_and_scores_stay_numbers(tmp_path):
+    # OWASP CSV injection: the roster's name and ids start with = + - @; each gets a ' and quotes
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "submission,name,sis_user_id,sis_login_id,email\n"
+        '-ada,"=HYPERLINK(""http://evil.example"",""Click"")",+S1,@ada,ada@example.edu\n',
+        encoding="utf-8",
+    )
+    text = moodle_csv([graded("-ada")], small_assignment(), load_roster(roster))
+    assert text.splitlines()[1] == (
+        '"\'-ada","\'=HYPERLINK(""http://evil.example"",""Click"")",ada@example.edu,'
+        '"\'+S1","\'@ada",6,6 / 6 points.'
+    )
+    (row,) = parse(text)
+    assert row["name"] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert row["score"] == "6"
+
+
+def test_a_result_marked_not_graded_is_a_row_with_a_blank_score():
+    flagged = StudentResult("dan", replace(graded("dan").result, graded=False))
+    rows = parse(moodle_csv([flagged], small_assignment(), None))
+    assert [(r["student_id"], r["score"], r["feedback"]) for r in rows] == [("dan", "", NOT_GRADED)]

@@ -5,6 +5,14 @@ writers render them as text for the terminal, ``summary.md`` (figures beside
 it as PNG files) and a self-contained ``summary.html`` (figures embedded).
 Figures are drawn with matplotlib's Agg backend, only when a summary is
 written, never on the grading path.
+
+Every student given is counted; those not graded (``StudentResult.graded``
+is False: grading failed or could not be attempted) are listed with their
+reason, in the order given, and are left out of the score statistics.
+Student ids and reasons may hold anything a file name or an exception
+message can: the terminal text writes control characters out, the Markdown
+escapes them (:func:`autograder.feedback.pages.markdown_inline`), the HTML
+escapes everything.
 """
 
 from __future__ import annotations
@@ -17,7 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.results import StudentResult
+from autograder.feedback.pages import markdown_inline
+from autograder.grading.results import (
+    StudentResult,
+    show_controls,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 
 SLOWEST_SHOWN = 5
 
@@ -44,7 +58,8 @@ class ClassStatistics:
 def class_statistics(
     students: Sequence[StudentResult], assignment: str, max_score: float
 ) -> ClassStatistics:
-    graded = [s for s in students if s.result is not None]
+    """The statistics of ``students`` (in the order given) for ``assignment`` out of ``max_score``."""
+    graded = [s for s in students if s.graded]
     scores = tuple(s.result.score for s in graded)
     passes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     mistakes: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -69,9 +84,7 @@ def class_statistics(
         max_score=max_score,
         students=len(students),
         graded=len(graded),
-        failures=tuple(
-            (s.student_id, s.failure or "not graded") for s in students if s.result is None
-        ),
+        failures=tuple((s.student_id, s.reason or "not graded") for s in students if not s.graded),
         scores=scores,
         mean=statistics.fmean(scores) if scores else None,
         median=statistics.median(scores) if scores else None,
@@ -84,8 +97,9 @@ def class_statistics(
 
 
 def summary_text(stats: ClassStatistics, reused: int = 0, wall_seconds: float | None = None) -> str:
-    """A few lines for the terminal."""
-    lines = [f"{stats.assignment}: {stats.graded} of {stats.students} students graded"]
+    """A few lines for the terminal, safe to print (control characters written out)."""
+    t = _one_line
+    lines = [f"{t(stats.assignment)}: {stats.graded} of {stats.students} students graded"]
     if reused:
         lines[0] += f" ({reused} unchanged since the last run, not regraded)"
     if wall_seconds is not None:
@@ -96,17 +110,25 @@ def summary_text(stats: ClassStatistics, reused: int = 0, wall_seconds: float | 
             f"{stats.full_marks} with full marks"
         )
     if stats.misconceptions:
-        top = ", ".join(f"{summary} ({len(ids)})" for summary, _, ids in stats.misconceptions[:4])
+        top = ", ".join(
+            f"{t(summary)} ({len(ids)})" for summary, _, ids in stats.misconceptions[:4]
+        )
         lines.append(f"  most common misconceptions: {top}")
     if stats.slowest:
-        lines.append("  slowest: " + ", ".join(f"{sid} {sec:.1f} s" for sid, sec in stats.slowest))
+        lines.append(
+            "  slowest: " + ", ".join(f"{t(sid)} {sec:.1f} s" for sid, sec in stats.slowest)
+        )
     if stats.lowest:
-        shown = ", ".join(f"{sid} {score:g}" for sid, score in stats.lowest[:8])
+        shown = ", ".join(f"{t(sid)} {score:g}" for sid, score in stats.lowest[:8])
         more = f" and {len(stats.lowest) - 8} more" if len(stats.lowest) > 8 else ""
         lines.append(f"  not full marks: {shown}{more}")
     for student, why in stats.failures:
-        lines.append(f"  NOT GRADED {student}: {why}")
+        lines.append(f"  NOT GRADED {t(student)}: {t(why)}")
     return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return show_controls(text, keep_newlines=False)
 
 
 def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
@@ -165,7 +187,9 @@ def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
 
 
 def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str:
-    lines = [f"# Class summary: {stats.assignment}", ""]
+    """The Markdown summary; every text from the results is escaped (``m``)."""
+    m = markdown_inline
+    lines = [f"# Class summary: {m(stats.assignment)}", ""]
     lines.append(
         f"- students: {stats.students}, graded: {stats.graded}, not graded: {len(stats.failures)}"
     )
@@ -181,32 +205,37 @@ def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str
     if stats.misconceptions:
         lines += ["| misconception | function | students | who |", "|---|---|---:|---|"]
         for summary, function, ids in stats.misconceptions:
-            lines.append(f"| {summary} | `{function}` | {len(ids)} | {', '.join(ids)} |")
+            who = ", ".join(m(i) for i in ids)
+            code = f"`{function}`" if function.isidentifier() else m(function)
+            lines.append(f"| {m(summary)} | {code} | {len(ids)} | {who} |")
         lines.append("")
         if "misconceptions.png" in figure_names:
             lines += ["![Misconceptions](misconceptions.png)", ""]
     else:
         lines += ["None diagnosed.", ""]
     lines += ["## Pass rate per check", "", "| check | passed | of |", "|---|---:|---:|"]
-    lines += [f"| {name} | {p} | {n} |" for name, p, n in stats.check_pass_rates]
+    lines += [f"| {m(name)} | {p} | {n} |" for name, p, n in stats.check_pass_rates]
     lines.append("")
     lines += ["## Slowest submissions", "", "| student | seconds |", "|---|---:|"]
-    lines += [f"| {sid} | {sec:.2f} |" for sid, sec in stats.slowest]
+    lines += [f"| {m(sid)} | {sec:.2f} |" for sid, sec in stats.slowest]
     lines.append("")
     if stats.lowest:
         lines += ["## Not full marks", "", "| student | score |", "|---|---:|"]
-        lines += [f"| {sid} | {score:g} |" for sid, score in stats.lowest]
+        lines += [f"| {m(sid)} | {score:g} |" for sid, score in stats.lowest]
         lines.append("")
     if stats.failures:
         lines += ["## Not graded", "", "| student | why |", "|---|---|"]
-        lines += [f"| {sid} | {why} |" for sid, why in stats.failures]
+        lines += [f"| {m(sid)} | {m(why)} |" for sid, why in stats.failures]
         lines.append("")
     return "\n".join(lines)
 
 
 def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
     """A self-contained page: the markdown's tables as HTML, the figures embedded."""
-    e = html.escape
+
+    def e(text: str) -> str:
+        return html.escape(show_controls(text), quote=True)
+
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Class summary: {e(stats.assignment)}</title>",
@@ -257,8 +286,8 @@ def write_summary(stats: ClassStatistics, out: Path) -> list[Path]:
     figures = render_figures(stats)
     written = []
     for name, data in figures.items():
-        (out / name).write_bytes(data)
+        write_bytes_atomic(out / name, data)
         written.append(out / name)
-    (out / "summary.md").write_text(summary_markdown(stats, list(figures)), encoding="utf-8")
-    (out / "summary.html").write_text(summary_html(stats, figures), encoding="utf-8")
+    write_text_atomic(out / "summary.md", summary_markdown(stats, list(figures)))
+    write_text_atomic(out / "summary.html", summary_html(stats, figures))
     return [*written, out / "summary.md", out / "summary.html"]

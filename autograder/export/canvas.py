@@ -15,22 +15,22 @@
   title, and an unknown title creates a new assignment.
 - The second row starts with ``Points Possible`` and gives the maximum.
 - Canvas matches a row by ID, then SIS User ID, then SIS Login ID, then name.
-- A score is a plain number; a student whose grading failed gets a blank
-  cell (no score), never 0. Canvas shows a blank against an existing score as
-  a change in its import preview, so re-importing may clear an earlier grade.
-- Rows are ordered by name, then submission; the csv module quotes names
-  with commas and double quotes.
+- A score is a plain number; a student who is not graded still has a row,
+  with a blank score cell (no score), never 0. Canvas shows a blank against an
+  existing score as a change in its import preview, so re-importing may clear
+  an earlier grade: check the preview.
+- Rows are ordered by name, then submission; names with commas and double
+  quotes are quoted, and a cell a spreadsheet would run as a formula gets a
+  leading ``'`` (see :mod:`autograder.export.common`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 
 from autograder.config import AssignmentConfig
-from autograder.export.common import export_rows, plain_number
+from autograder.export.common import csv_text, export_rows
 from autograder.export.roster import Roster
 from autograder.grading.results import StudentResult
 
@@ -58,14 +58,14 @@ def canvas_csv(
 ) -> str:
     """The gradebook CSV text for ``assignment``, one row per student (see the module docstring)."""
     column = assignment_column(assignment.title, canvas_assignment_id)
-    stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow([*IDENTITY_HEADER, column])
-    writer.writerow(["Points Possible", "", "", "", "", plain_number(assignment.max_score)])
+    rows: list[list[str | float | None]] = [
+        [*IDENTITY_HEADER, column],
+        ["Points Possible", "", "", "", "", assignment.max_score],
+    ]
     for row in export_rows(students, assignment, roster):
         entry = row.entry
-        score = plain_number(row.result.score) if row.result is not None else ""
-        writer.writerow(
+        score = row.result.score if row.result is not None else None
+        rows.append(
             [
                 entry.name,
                 entry.canvas_id,
@@ -75,7 +75,7 @@ def canvas_csv(
                 score,
             ]
         )
-    return stream.getvalue()
+    return csv_text(rows)
 
 
 def assignment_column(title: str, canvas_assignment_id: int | None) -> str:

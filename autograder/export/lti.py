@@ -14,10 +14,16 @@ A Score (``application/vnd.ims.lis.v1.score+json``)::
 - ``timestamp`` is ISO-8601 with microseconds and a UTC offset. Canvas refuses
   a Score older than the one it holds, so give every Score of a batch the
   time of the export (``datetime.now(timezone.utc)``).
-- When grading itself failed, ``gradingProgress`` is ``Failed`` and there is
-  no ``scoreGiven`` nor ``scoreMaximum``. Canvas then ignores any score and
-  sets the submission's score to none (scores_controller.rb), so pushing a
-  Failed Score clears a grade pushed earlier.
+- When the student is not graded (grading failed or could not be
+  attempted), ``gradingProgress`` is ``Failed`` and there is no
+  ``scoreGiven`` nor ``scoreMaximum``. The Score is still written, so that
+  scores.jsonl lists every student and says who was not graded, but it is
+  never sent: Canvas ignores the score of a Failed Score and sets the
+  submission's score to none (scores_controller.rb), which would clear a
+  grade pushed earlier. :func:`autograder.export.lti_push.push_scores` skips
+  every Score that is not ``FullyGraded`` with a ``scoreGiven``, and reports it.
+
+The file is written atomically, UTF-8, with characters UTF-8 cannot encode replaced.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from typing import Any
 from autograder.config import AssignmentConfig
 from autograder.export.common import SCORE_DECIMALS, export_rows, summary
 from autograder.export.roster import Roster
-from autograder.grading.results import StudentResult
+from autograder.grading.results import StudentResult, clean_data, write_text_atomic
 
 ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Completed")
 GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")
@@ -68,8 +74,9 @@ def lti_scores(
 
 
 def write_jsonl(scores: Sequence[dict[str, Any]], path: Path) -> None:
-    """Write ``scores`` to ``path`` as JSON Lines: one Score object per line, UTF-8."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps(score, ensure_ascii=False, allow_nan=False) + "\n" for score in scores]
-    path.write_text("".join(lines), encoding="utf-8", newline="\n")
+    """Write ``scores`` to ``path`` as JSON Lines: one Score object per line, UTF-8, atomically."""
+    lines = [
+        json.dumps(clean_data(score), ensure_ascii=False, allow_nan=False) + "\n"
+        for score in scores
+    ]
+    write_text_atomic(Path(path), "".join(lines))

@@ -6,7 +6,13 @@ access token as a Bearer token (scope
 ``https://purl.imsglobal.org/spec/lti-ags/scope/score``; getting it is the
 caller's business). Every student is tried; the report says, for each,
 whether the platform took the Score and if not why (HTTP status and the start
-of the platform's answer). The token is never logged nor put in the report,
+of the platform's answer).
+
+Only a Score that is ``FullyGraded`` with a ``scoreGiven`` is sent. Any other
+(a student who was not graded: ``Failed``, no score) is *skipped*, never sent,
+and reported as skipped: Canvas sets the score to none on a Failed Score, so
+sending it would wipe a grade the student already has. Grade such students
+by hand. The token is never logged nor put in the report,
 redirects are not followed (the token would go with them), and plain
 ``http://`` is refused except to this machine.
 """
@@ -25,6 +31,10 @@ from urllib.parse import urlsplit, urlunsplit
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 ANSWER_CHARS = 200  # of the platform's error answer kept in the report
+NOT_SENT = (
+    "skipped: not graded, so nothing was sent (a Score without a grade would clear the one "
+    "the platform holds); grade this student by hand"
+)
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,9 @@ class PushOutcome:
 
     user_id: str
     ok: bool
-    status: int | None  # the HTTP status, None when there was no answer
+    status: int | None  # the HTTP status, None when there was no answer (or nothing was sent)
     message: str
+    skipped: bool = False  # not sent: the student is not graded (ok is False too)
 
 
 @dataclass(frozen=True)
@@ -46,11 +57,18 @@ class PushReport:
 
     @property
     def ok(self) -> bool:
-        return all(outcome.ok for outcome in self.outcomes)
+        """Every Score that was to be sent was accepted (skipped ones do not count)."""
+        return not self.failed
 
     @property
     def failed(self) -> tuple[PushOutcome, ...]:
-        return tuple(outcome for outcome in self.outcomes if not outcome.ok)
+        """The Scores sent and not accepted."""
+        return tuple(o for o in self.outcomes if not o.ok and not o.skipped)
+
+    @property
+    def skipped(self) -> tuple[PushOutcome, ...]:
+        """The students not graded, whose Scores were not sent."""
+        return tuple(o for o in self.outcomes if o.skipped)
 
 
 def scores_url(line_item_url: str) -> str:
@@ -80,7 +98,8 @@ def push_scores(
 
     ``timeout`` is in seconds, per request. Raises ValueError (before sending
     anything) for a bad URL or an empty token; a failure for one student is
-    reported and the others are still sent.
+    reported and the others are still sent. A Score that gives no grade is not
+    sent: its outcome is ``skipped`` (see the module docstring).
     """
     url = scores_url(line_item_url)
     if not token or any(c in token for c in "\r\n"):
@@ -94,6 +113,9 @@ def push_scores(
     outcomes = []
     for score in scores:
         user_id = str(score.get("userId", ""))
+        if not sendable(score):
+            outcomes.append(PushOutcome(user_id, False, None, NOT_SENT, skipped=True))
+            continue
         outcome = _push_one(opener, url, headers, score, user_id, timeout)
         if token in outcome.message:  # a platform that echoes the request
             outcome = PushOutcome(
@@ -101,6 +123,11 @@ def push_scores(
             )
         outcomes.append(outcome)
     return PushReport(url=url, outcomes=tuple(outcomes))
+
+
+def sendable(score: dict[str, Any]) -> bool:
+    """Whether ``score`` gives a grade (``FullyGraded`` with a ``scoreGiven``) and may be sent."""
+    return score.get("gradingProgress") == "FullyGraded" and "scoreGiven" in score
 
 
 def _push_one(

@@ -13,19 +13,19 @@ submission name, ``name`` is there to check rows by eye. ``id_number`` and
 ``username`` are the roster's SIS user and login ids (the submission name
 without a roster; see :mod:`autograder.export.roster`).
 
-The score is a plain number, blank when grading itself failed (Moodle reads a
-blank as no grade, never as 0). The feedback is the one-line plain-text
-summary a student reads. One row per student, ordered by name then submission.
+The score is a plain number, blank for a student who is not graded (Moodle
+reads a blank as no grade, never as 0); their row is still there. The
+feedback is the one-line plain-text summary a student reads. One row per
+student, ordered by name then submission; a cell a spreadsheet would run as a
+formula gets a leading ``'`` (see :mod:`autograder.export.common`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
 from autograder.config import AssignmentConfig
-from autograder.export.common import export_rows, plain_number, summary
+from autograder.export.common import csv_text, export_rows, summary
 from autograder.export.roster import Roster
 from autograder.grading.results import StudentResult
 
@@ -36,20 +36,18 @@ def moodle_csv(
     students: Iterable[StudentResult], assignment: AssignmentConfig, roster: Roster | None
 ) -> str:
     """The CSV text for Moodle's import: one row per student (see the module docstring)."""
-    stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(HEADER)
+    rows: list[list[str | float | None]] = [list(HEADER)]
     for row in export_rows(students, assignment, roster):
         entry = row.entry
-        writer.writerow(
+        rows.append(
             [
                 entry.submission,
                 entry.name,
                 entry.email,
                 entry.sis_user_id,
                 entry.sis_login_id,
-                plain_number(row.result.score) if row.result is not None else "",
+                row.result.score if row.result is not None else None,
                 summary(row.result),
             ]
         )
-    return stream.getvalue()
+    return csv_text(rows)

@@ -1,10 +1,18 @@
 """The student's feedback pages: ``feedback.md`` (figures as PNG files beside it) and a
 self-contained ``feedback.html`` (figures embedded).
 
-Only checks whose visibility is ``visible`` are shown in detail: the details of
-hidden checks, and of checks shown after the due date or after publishing,
-stay out of the student's copy, and so does the total while any check is
-hidden (as Gradescope does).
+What they show is :func:`autograder.grading.results.student_view` at
+submission: only checks whose visibility is ``visible`` are shown in detail;
+the details of hidden checks, and of checks shown after the due date or
+after publishing, stay out of the student's copy, and so do the total and
+how many checks failed in all while any check is held back (as Gradescope
+hides the total).
+
+Text that came from the submission (what it printed, exception messages,
+the file name) cannot change the page: in HTML everything is escaped; in
+Markdown untrusted text is either fenced with more backticks than any run it
+holds, or escaped inline (:func:`markdown_inline`). Control characters are
+written out (``\\x1b``) in both.
 """
 
 from __future__ import annotations
@@ -12,13 +20,61 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from autograder.grading.results import GradeResult
+from autograder.grading.results import (
+    GradeResult,
+    show_controls,
+    student_view,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 from autograder.loading import load_file_module
+
+__all__ = [
+    "FIGURES_FILE",
+    "Picture",
+    "feedback_html",
+    "feedback_markdown",
+    "load_feedback_module",
+    "markdown_fence",
+    "markdown_inline",
+    "render",
+    "write_feedback",
+]
+
+# ASCII punctuation that means something in Markdown (CommonMark, GitHub's tables, strikethrough
+# and www. autolinks); each is written with a backslash, which CommonMark allows before any ASCII
+# punctuation. (& < > become entities.)
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_BACKTICK_RUNS = re.compile(r"`+")
+
+
+def markdown_inline(text: str) -> str:
+    r"""``text`` as literal Markdown text on one line: no markup, no HTML, no line break.
+
+    >>> print(markdown_inline("**Score: 20 / 20** <b>x</b>"))
+    \*\*Score: 20 / 20\*\* &lt;b&gt;x&lt;/b&gt;
+    """
+    text = show_controls(text, keep_newlines=False).replace("\t", " ")
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_fence(text: str) -> list[str]:
+    """``text`` as a fenced code block (lines), fenced with more backticks than any run in it.
+
+    Nothing inside a fenced block is markup or HTML, and only a backtick run
+    at least as long as the fence can close it.
+    """
+    text = show_controls(text)
+    longest = max((len(run) for run in _BACKTICK_RUNS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
 
 
 @dataclass(frozen=True)
@@ -58,96 +114,104 @@ def render(module: ModuleType, data: dict) -> list[Picture]:
     return pictures
 
 
-def student_view(result: GradeResult) -> tuple[list, int, bool]:
-    """The checks a student may see in detail, how many are held back, and whether the total shows."""
-    visible = [c for c in result.checks if c.visibility == "visible"]
-    held_back = len(result.checks) - len(visible)
-    return visible, held_back, held_back == 0
+HELD_BACK_NOTE = (
+    "{n} more checks are graded but shown later (after the due date, or once grades are "
+    "published) or not at all."
+)
 
 
 def feedback_markdown(result: GradeResult, title: str, pictures: Sequence[Picture]) -> str:
-    visible, held_back, total_shown = student_view(result)
-    lines = [f"# Feedback: {title}", "", f"Submission `{result.submission}`.", ""]
-    if total_shown:
-        lines += [f"**Score: {result.score:g} / {result.max_score:g}**", ""]
-    lines += [result.output, ""]
-    lines += ["## Checks", ""]
-    for check in visible:
+    """The Markdown page: what ``student_view(result)`` allows, untrusted text fenced or escaped."""
+    view = student_view(result)
+    lines = [
+        f"# Feedback: {markdown_inline(title)}",
+        "",
+        f"Submission: {markdown_inline(result.submission)}",
+        "",
+    ]
+    if view.total_shown:
+        lines += [f"**Score: {view.score:g} / {view.max_score:g}**", ""]
+    lines += [*markdown_fence(view.summary), ""]
+    if view.printed.strip():
+        lines += ["## What your code printed", "", *markdown_fence(view.printed), ""]
+    if view.checks:
+        lines += ["## Checks", ""]
+    for check in view.checks:
         mark = "✓" if check.passed else "✗"
         lines += [
-            f"### {mark} {check.name} ({check.score:g} / {check.max_score:g})",
+            f"### {mark} {markdown_inline(check.name)} ({check.score:g} / {check.max_score:g})",
             "",
-            "```",
-            check.output,
-            "```",
+            *markdown_fence(check.output),
             "",
         ]
-    if held_back:
-        lines += [
-            f"{held_back} more checks are graded but shown later (hidden, or after the due date).",
-            "",
-        ]
-    if pictures:
+    if view.held_back:
+        lines += [HELD_BACK_NOTE.format(n=view.held_back), ""]
+    if pictures and view.graded:
         lines += ["## Pictures", ""]
         for picture in pictures:
             lines += [
-                f"### {picture.title}",
+                f"### {markdown_inline(picture.title)}",
                 "",
-                f"![{picture.title}]({picture.name})",
+                f"![{markdown_inline(picture.title)}](<{_link(picture.name)}>)",
                 "",
-                picture.caption,
+                markdown_inline(picture.caption),
                 "",
             ]
     return "\n".join(lines)
 
 
 def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) -> str:
-    visible, held_back, total_shown = student_view(result)
-    e = html.escape
+    """The self-contained HTML page: what ``student_view(result)`` allows, every text escaped."""
+    view = student_view(result)
+
+    def e(text: str) -> str:
+        return html.escape(show_controls(text), quote=True)
+
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Feedback: {e(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
         "pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}.pass{color:#2e7d32}.fail{color:#c62828}"
         "img{max-width:100%}</style></head><body>",
-        f"<h1>Feedback: {e(title)}</h1><p>Submission <code>{e(result.submission)}</code>.</p>",
+        f"<h1>Feedback: {e(title)}</h1><p>Submission: <code>{e(result.submission)}</code></p>",
     ]
-    if total_shown:
-        parts.append(f"<p><strong>Score: {result.score:g} / {result.max_score:g}</strong></p>")
-    parts.append(f"<pre>{e(result.output)}</pre><h2>Checks</h2>")
-    for check in visible:
+    if view.total_shown:
+        parts.append(f"<p><strong>Score: {view.score:g} / {view.max_score:g}</strong></p>")
+    parts.append(f"<pre>{e(view.summary)}</pre>")
+    if view.printed.strip():
+        parts.append(f"<h2>What your code printed</h2><pre>{e(view.printed)}</pre>")
+    if view.checks:
+        parts.append("<h2>Checks</h2>")
+    for check in view.checks:
         css, mark = ("pass", "✓") if check.passed else ("fail", "✗")
         parts.append(
             f"<h3 class='{css}'>{mark} {e(check.name)} ({check.score:g} / {check.max_score:g})</h3>"
             f"<pre>{e(check.output)}</pre>"
         )
-    if held_back:
-        parts.append(
-            f"<p>{held_back} more checks are graded but shown later (hidden, or after the due date).</p>"
-        )
-    if pictures:
+    if view.held_back:
+        parts.append(f"<p>{e(HELD_BACK_NOTE.format(n=view.held_back))}</p>")
+    if pictures and view.graded:
         parts.append("<h2>Pictures</h2>")
-    for picture in pictures:
-        encoded = base64.b64encode(picture.png).decode()
-        parts.append(
-            f"<h3>{e(picture.title)}</h3><img alt='{e(picture.title)}' src='data:image/png;base64,{encoded}'>"
-            f"<p>{e(picture.caption)}</p>"
-        )
+        for picture in pictures:
+            encoded = base64.b64encode(picture.png).decode()
+            parts.append(
+                f"<h3>{e(picture.title)}</h3>"
+                f"<img alt='{e(picture.title)}' src='data:image/png;base64,{encoded}'>"
+                f"<p>{e(picture.caption)}</p>"
+            )
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
+def _link(name: str) -> str:
+    """A file name as a Markdown link destination inside ``<...>``."""
+    return "".join(c if c.isalnum() or c in "._-" else f"%{ord(c):02X}" for c in name)
+
+
 def write_feedback(result: GradeResult, title: str, pictures: Sequence[Picture], out: Path) -> None:
-    """Write feedback.md, its PNGs and feedback.html into ``out``."""
+    """Write feedback.md, its PNGs and feedback.html into ``out``, each atomically."""
     out.mkdir(parents=True, exist_ok=True)
     for picture in pictures:
-        staging = out / f".{picture.name}.partial"
-        staging.write_bytes(picture.png)
-        staging.replace(out / picture.name)
-    for name, text in (
-        ("feedback.md", feedback_markdown(result, title, pictures)),
-        ("feedback.html", feedback_html(result, title, pictures)),
-    ):
-        staging = out / f".{name}.partial"
-        staging.write_text(text, encoding="utf-8")
-        staging.replace(out / name)
+        write_bytes_atomic(out / picture.name, picture.png)
+    write_text_atomic(out / "feedback.md", feedback_markdown(result, title, pictures))
+    write_text_atomic(out / "feedback.html", feedback_html(result, title, pictures))

@@ -1,20 +1,48 @@
-"""Grading results as plain typed records, and their Gradescope ``results.json`` form.
+"""Grading results as plain typed records, what a student may see of them, and their
+Gradescope ``results.json`` form; and the one way every page and file is written.
 
 Every exporter (Gradescope, LTI, Canvas, Moodle, feedback pages) reads these
-records; nothing reads the worker's output directly.
+records; nothing reads the worker's output directly. What a student may read
+of a result is decided in one place, :func:`student_view`: every page and
+export a student sees is made from it, never from ``GradeResult.output``
+(the grader's own summary, for the instructor).
+
+Text that came from a submission (what it printed, exception messages, file
+names) may hold anything, lone surrogates included; every file is written
+through :func:`write_text_atomic`, :func:`write_json_atomic` or
+:func:`write_bytes_atomic`, which replace characters UTF-8 cannot encode and
+swap the file in whole.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 MAX_TEST_OUTPUT_CHARS = 4000
 MAX_TOP_OUTPUT_CHARS = 8000
+MAX_PRINTED_CHARS = 2000  # of what the submission printed, shown to the student
+
+# When a student looks: at submission (Gradescope, the feedback pages) only ``visible``
+# checks are shown; exporting grades to the gradebook is publishing them, after the due
+# date, so ``after_due_date`` and ``after_published`` checks are shown then too.
+# ``hidden`` checks are never described.
+Moment = Literal["submission", "published"]
+SHOWN_AT: dict[str, frozenset[str]] = {
+    "submission": frozenset({"visible"}),
+    "published": frozenset({"visible", "after_due_date", "after_published"}),
+}
+NOT_GRADED = (
+    "Not graded: the autograder could not grade this submission, so your instructor will grade it."
+)
+# The markers around what the submission printed in the grader's summary (GradeResult.output).
+PRINTED_START = "----- what your code printed (the first part; it plays no part in the grade) -----"
+PRINTED_END = "----- end of what your code printed -----"
 
 
 @dataclass(frozen=True)
@@ -53,6 +81,8 @@ class GradeResult:
     load_problems: tuple[str, ...] = ()
     graded: bool = True  # False when grading itself failed (not the submission)
     config_fingerprint: str = ""  # hash of grading.yaml, checks and reference (for re-runs)
+    printed: str = ""  # what the submission printed (its own text, untrusted), at most 2000 chars
+    failure: str = ""  # why grading itself failed, when ``graded`` is False
 
 
 @dataclass(frozen=True)
@@ -67,13 +97,145 @@ class StudentResult:
     def graded(self) -> bool:
         return self.result is not None and self.failure is None and self.result.graded
 
+    @property
+    def reason(self) -> str | None:
+        """Why this student has no grade (one sentence for the instructor), or None when graded."""
+        if self.graded:
+            return None
+        if self.failure:
+            return self.failure
+        if self.result is None:
+            return "not graded: no result was produced"
+        return self.result.failure or "not graded: grading itself failed"
+
+
+@dataclass(frozen=True)
+class StudentView:
+    """What a student may see of one result at one moment (see :func:`student_view`).
+
+    ``checks`` are the checks shown in detail, in grading order; ``held_back``
+    counts the others. ``score`` and ``max_score`` are None unless the total
+    may be shown. ``summary`` is the text the student reads (lines joined by
+    newlines; without what their code printed), ``printed`` what their code
+    printed (their own text, untrusted: fence or escape it).
+    """
+
+    graded: bool
+    checks: tuple[CheckResult, ...]
+    held_back: int
+    score: float | None
+    max_score: float | None
+    summary: str
+    printed: str
+    load_problems: tuple[str, ...] = ()
+
+    @property
+    def total_shown(self) -> bool:
+        return self.score is not None
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        """The shown checks that did not pass."""
+        return tuple(c for c in self.checks if not c.passed)
+
+
+def student_view(result: GradeResult | None, moment: Moment = "submission") -> StudentView:
+    """What a student may see of ``result`` at ``moment`` (None: grading failed).
+
+    At ``"submission"`` (results.json, the feedback pages) only ``visible``
+    checks are shown, and while any check is held back (``hidden``,
+    ``after_due_date``, ``after_published``) neither the total nor how many
+    checks failed in all is shown, as Gradescope hides the total then. At
+    ``"published"`` (the gradebook exports, which publish the grade itself)
+    ``after_due_date`` and ``after_published`` checks are shown too and the
+    total is shown; ``hidden`` checks are never described.
+
+    The summary is made from the typed fields of ``result``, never from its
+    ``output`` text.
+    """
+    if result is None or not result.graded:
+        return StudentView(False, (), 0, None, None, NOT_GRADED, "")
+    shown_visibilities = SHOWN_AT[moment]
+    shown = tuple(c for c in result.checks if c.visibility in shown_visibilities)
+    held_back = len(result.checks) - len(shown)
+    total_shown = moment == "published" or held_back == 0
+    printed = result.printed or _printed_in(result.output)
+    # the file name and exception messages are the submission's: one line for the name, and a
+    # message's later lines indented, so that neither can add a line that looks like the kit's
+    name = show_controls(result.submission, keep_newlines=False)
+    lines = []
+    if total_shown:
+        lines.append(f"Graded {name}: {result.score:g} / {result.max_score:g} points.")
+    else:
+        lines.append(
+            f"Graded {name}. {held_back} of the {len(result.checks)} checks are "
+            "shown later (after the due date, or once grades are published) or not at all, "
+            "so your total is not shown yet."
+        )
+    not_implemented = [c for c in result.checks if "not implemented yet" in c.output]
+    nothing_done = bool(result.checks) and len(not_implemented) == len(result.checks)
+    if nothing_done:
+        lines.append("Nothing is implemented yet: every function still raises NotImplementedError.")
+    if result.load_problems:
+        lines.append("Problems loading your file (functions after the problem may be missing):")
+        for problem in result.load_problems:
+            first, *rest = problem.rstrip("\n").split("\n")
+            lines += [f"  - {first}", *(f"    {line}" for line in rest)]
+    failed = [c for c in shown if not c.passed]
+    if failed and not nothing_done:
+        functions = sorted({tag for check in failed for tag in check.tags or (check.check_id,)})
+        counted = (
+            f"{len(failed)} of {len(shown)} checks"
+            if total_shown
+            else (f"{len(failed)} of the {len(shown)} checks shown")
+        )
+        lines.append(f"{counted} did not pass; they grade: {', '.join(functions)}.")
+    return StudentView(
+        graded=True,
+        checks=shown,
+        held_back=held_back,
+        score=result.score if total_shown else None,
+        max_score=result.max_score if total_shown else None,
+        summary="\n".join(lines),
+        printed=printed[:MAX_PRINTED_CHARS],
+        load_problems=result.load_problems,
+    )
+
+
+def student_text(view: StudentView) -> str:
+    """The view's summary and, between markers, what the code printed, each of its lines
+    after ``| `` (so that no printed line can pass for the kit's): plain text."""
+    if not view.printed.strip():
+        return view.summary
+    printed = [f"| {line}" for line in view.printed.split("\n")]
+    return "\n".join([view.summary, PRINTED_START, *printed, PRINTED_END])
+
+
+def _printed_in(output: str) -> str:
+    """What the submission printed, from a grader's summary made before ``printed`` existed."""
+    start = output.find(PRINTED_START)
+    if start < 0:
+        return ""
+    end = output.rfind(PRINTED_END)
+    body = output[start + len(PRINTED_START) : end if end > start else len(output)]
+    return body.strip("\n")
+
 
 def to_gradescope(result: GradeResult) -> dict[str, Any]:
-    """The Gradescope autograder results format (``results.json``)."""
+    """The Gradescope autograder results format (``results.json``).
+
+    The top-level ``output`` is what the student may see at submission
+    (:func:`student_view`): Gradescope shows it whatever the tests'
+    visibility. Each test's ``output`` is shown or hidden by Gradescope with
+    the test. The grader's own summary, which may give the total, is kept in
+    ``extra_data`` (stored, never shown to students). Control characters in
+    the outputs are written out (:func:`show_controls`), so that printing a
+    results.json never sends a terminal escape sequence.
+    """
     return {
         "score": round(result.score, 4),
         "execution_time": round(result.execution_time, 3),
-        "output": _cut(result.output, MAX_TOP_OUTPUT_CHARS),
+        "output": _cut(show_controls(student_text(student_view(result))), MAX_TOP_OUTPUT_CHARS),
         "output_format": "text",
         "test_output_format": "text",
         "visibility": "visible",
@@ -85,7 +247,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                 "score": round(check.score, 4),
                 "max_score": check.max_score,
                 "status": "passed" if check.passed else "failed",
-                "output": _cut(check.output, MAX_TEST_OUTPUT_CHARS),
+                "output": _cut(show_controls(check.output), MAX_TEST_OUTPUT_CHARS),
                 "visibility": check.visibility,
                 "tags": list(check.tags),
                 "extra_data": {
@@ -109,6 +271,9 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "graded": result.graded,
             "load_problems": list(result.load_problems),
             "config_fingerprint": result.config_fingerprint,
+            "summary": _cut(result.output, MAX_TOP_OUTPUT_CHARS),
+            "printed": result.printed,
+            "failure": result.failure,
         },
     }
 
@@ -139,7 +304,7 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
         score=float(data["score"]),
         max_score=float(extra.get("max_score", sum(c.max_score for c in checks))),
         execution_time=float(data.get("execution_time", 0.0)),
-        output=data.get("output", ""),
+        output=extra.get("summary", data.get("output", "")),
         checks=checks,
         seed=int(extra.get("seed", 0)),
         sha256=extra.get("sha256", ""),
@@ -148,18 +313,72 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
         load_problems=tuple(extra.get("load_problems", ())),
         graded=bool(extra.get("graded", True)),
         config_fingerprint=extra.get("config_fingerprint", ""),
+        printed=extra.get("printed", ""),
+        failure=extra.get("failure", ""),
     )
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` so that readers see the old file or the whole new one, never half."""
+# -- characters and files ----------------------------------------------------------------------
+
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with every character UTF-8 cannot encode (lone surrogates) replaced by U+FFFD.
+
+    >>> clean_text("ok " + chr(0xD800) + " ok") == "ok \\ufffd ok"
+    True
+    """
+    return _SURROGATES.sub("\ufffd", text)
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def show_controls(text: str, keep_newlines: bool = True) -> str:
+    """``text`` cleaned, with control characters written out as ``\\xNN`` / ``\\uNNNN``.
+
+    Control characters are C0 and C1 (ESC starts a terminal escape sequence),
+    DEL, and the bidirectional embeddings, overrides and isolates (which
+    reorder what is shown). Tabs are kept, and newlines unless
+    ``keep_newlines`` is False.
+
+    >>> print(show_controls("a" + chr(27) + "[2Jb" + chr(10) + "c", keep_newlines=False))
+    a\\x1b[2Jb\\x0ac
+    """
+    text = _CONTROLS.sub(_escaped, clean_text(text))
+    return text if keep_newlines else text.replace("\n", "\\x0a")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def clean_data(data: Any) -> Any:
+    """A copy of JSON-like ``data`` with :func:`clean_text` applied to every string, keys too."""
+    if isinstance(data, str):
+        return clean_text(data)
+    if isinstance(data, dict):
+        return {clean_data(k) if isinstance(k, str) else k: clean_data(v) for k, v in data.items()}
+    if isinstance(data, list | tuple | set | frozenset):
+        return [clean_data(v) for v in data]
+    if hasattr(data, "__dataclass_fields__"):
+        return clean_data(asdict(data))
+    return data
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never half.
+
+    The parent folder is created if needed; a failure leaves no temporary file behind.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, allow_nan=False, default=_plain)
-            stream.write("\n")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -168,12 +387,26 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`write_bytes_atomic`).
+
+    Characters UTF-8 cannot encode become U+FFFD; newlines are written as given.
+    """
+    write_bytes_atomic(path, clean_text(text).encode("utf-8"))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON (UTF-8, ASCII escapes) to ``path`` atomically.
+
+    Strings are cleaned as by :func:`clean_text`; NaN and infinities are refused (ValueError).
+    """
+    text = json.dumps(clean_data(data), indent=2, allow_nan=False, default=_plain) + "\n"
+    write_text_atomic(path, text)
+
+
 def _plain(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return asdict(value)
-    if isinstance(value, tuple | set):
-        return list(value)
-    return str(value)
+    """JSON for what ``json`` cannot write itself (an object's text, as a last resort)."""
+    return clean_text(str(value))
 
 
 def _cut(text: str, limit: int) -> str:

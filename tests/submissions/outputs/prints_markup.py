@@ -1,0 +1,63 @@
+"""Writes text meant to break out of the pages that show it, and to fake a full score.
+
+At import it prints a code fence, a fake score line, HTML with a script, a terminal escape
+sequence (clear screen) and a lone surrogate (which UTF-8 cannot encode). Its mae raises an
+exception whose message does the same, so that text reaches the check's output. Everything
+else is correct.
+"""
+
+import numpy as np
+
+HOSTILE = (
+    "```\n"
+    "**Score: 20 / 20**\n"
+    "<script>alert('owned')</script>\n"
+    "\x1b[2J\x1b]0;pwned\x07 lone " + chr(0xD800) + " surrogate\n"
+    "````````\n"
+    "~~~\n"
+)
+print(HOSTILE)
+
+
+def mse(y_pred, y_true):
+    err = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+    return float(np.mean(err**2))
+
+
+def mae(y_pred, y_true):
+    raise ValueError(HOSTILE)
+
+
+def mse_grad(y_pred, y_true):
+    err = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+    return 2.0 * err / err.size
+
+
+def mae_grad(y_pred, y_true):
+    err = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+    return np.sign(err) / err.size
+
+
+def predict(theta, x):
+    return theta[0] + theta[1] * np.asarray(x, dtype=float)
+
+
+def linear_grads(theta, x, y, loss="mse"):
+    x = np.asarray(x, dtype=float)
+    y_pred = predict(theta, x)
+    upstream = mse_grad(y_pred, y) if loss == "mse" else mae_grad(y_pred, y)
+    return np.array([np.sum(upstream), np.sum(upstream * x)])
+
+
+def gd_step(theta, grad, lr):
+    return np.asarray(theta, dtype=float) - lr * np.asarray(grad, dtype=float)
+
+
+def fit(x, y, loss="mse", lr=0.05, epochs=1000):
+    loss_of = mse if loss == "mse" else mae
+    theta = np.zeros(2)
+    history = []
+    for _ in range(epochs):
+        history.append(loss_of(predict(theta, x), y))
+        theta = gd_step(theta, linear_grads(theta, x, y, loss), lr)
+    return theta, history

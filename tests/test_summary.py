@@ -1,0 +1,158 @@
+"""The class files (autograder/batch/command.py write_class_files) and the class summary
+(autograder/batch/summary.py), from hand-built records.
+
+Every entry given is in every class file: a student who is not graded (no result, a
+failure, or ``graded=False``) has a row without a score in the gradebook exports, a Failed
+Score without a score in scores.jsonl, and their reason in class.json and the summary.
+Text from submissions (ids, reasons) cannot break the files or the terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from test_export_common import graded, not_graded, small_assignment
+
+from autograder.batch.command import NO_RESULT, class_students, write_class_files
+from autograder.batch.discover import Entry
+from autograder.batch.runner import BatchOutcome
+from autograder.batch.summary import class_statistics, summary_html, summary_markdown, summary_text
+from autograder.export.roster import load_roster
+from autograder.grading.results import StudentResult
+
+HOSTILE_REASON = "grading failed: \x1b[2J\x1b]0;pwned\x07 | <script>x</script>\nNOT GRADED fake"
+
+
+def entries(*ids: str) -> list[Entry]:
+    return [Entry(student_id=i, path=Path(f"/nowhere/{i}.py"), name=f"name of {i}") for i in ids]
+
+
+def a_class() -> tuple[list[Entry], BatchOutcome]:
+    """Entries zed, carol, bob, dan, ada; the outcome (out of order) lacks zed, carol's grading
+    failed, dan's result says graded=False."""
+    dan = graded("dan")
+    students = (
+        graded("ada"),
+        not_graded("carol"),
+        graded("bob", score=4.5),
+        StudentResult("dan", replace(dan.result, graded=False, failure="the check run crashed")),
+    )
+    outcome = BatchOutcome(students=students, graded=2, reused=0, wall_seconds=1.0)
+    return entries("zed", "carol", "bob", "dan", "ada"), outcome
+
+
+@pytest.fixture(scope="module")
+def class_files(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("class")
+    entry_list, outcome = a_class()
+    write_class_files(entry_list, outcome, small_assignment(), out, None, 4242)
+    return out
+
+
+def test_class_students_lists_every_entry_in_order():
+    entry_list, outcome = a_class()
+    students = class_students(entry_list, outcome)
+    assert [s.student_id for s in students] == ["zed", "carol", "bob", "dan", "ada"]
+    assert students[0].result is None and students[0].failure == NO_RESULT
+
+
+def test_class_json_lists_every_entry_in_order_with_its_reason(class_files):
+    data = json.loads((class_files / "class.json").read_text(encoding="utf-8"))
+    rows = [(s["student"], s["graded"], s["score"], s["failure"]) for s in data["students"]]
+    assert rows == [
+        ("zed", False, None, NO_RESULT),
+        ("carol", False, None, "grading failed: BrokenProcessPool"),
+        ("bob", True, 4.5, None),
+        ("dan", False, None, "the check run crashed"),
+        ("ada", True, 6.0, None),
+    ]
+    assert data["students"][2]["results"] == "bob/results.json"
+    assert data["students"][0]["results"] is None
+
+
+def test_the_exports_have_a_blank_score_for_each_student_not_graded(class_files):
+    with open(class_files / "grades.csv", newline="", encoding="utf-8") as stream:
+        canvas = {row[0]: row[5] for row in list(csv.reader(stream))[2:]}
+    assert canvas == {"ada": "6", "bob": "4.5", "carol": "", "dan": "", "zed": ""}
+    with open(class_files / "moodle.csv", newline="", encoding="utf-8") as stream:
+        moodle = {row["student_id"]: row["score"] for row in csv.DictReader(stream)}
+    assert moodle == canvas
+    lines = (class_files / "scores.jsonl").read_text(encoding="utf-8").splitlines()
+    scores = {s["userId"]: s for s in map(json.loads, lines)}
+    assert set(scores) == set(canvas)
+    for user in ("carol", "dan", "zed"):
+        assert scores[user]["gradingProgress"] == "Failed" and "scoreGiven" not in scores[user]
+    assert scores["bob"]["scoreGiven"] == 4.5
+
+
+def test_the_summary_lists_every_student_not_graded_with_the_reason_in_order(class_files):
+    markdown = (class_files / "summary.md").read_text(encoding="utf-8")
+    section = markdown.split("## Not graded", 1)[1]
+    who = re.findall(r"^\| (\w+) \| (.*) \|$", section, re.MULTILINE)
+    assert [w for w, _ in who if w not in ("student",)] == ["zed", "carol", "dan"]
+    assert "students: 5, graded: 2, not graded: 3" in markdown
+    assert "mean score 5.25" in markdown  # (6 + 4.5) / 2: the not graded are left out
+    assert "zed" in (class_files / "summary.html").read_text(encoding="utf-8")
+
+
+def test_every_class_file_is_written_whole_with_no_temporary_left(class_files):
+    names = set(os.listdir(class_files))
+    assert {"class.json", "grades.csv", "moodle.csv", "scores.jsonl", "summary.md"} <= names
+    assert not [n for n in names if n.startswith(".")]
+
+
+def test_an_id_or_name_that_a_spreadsheet_would_run_is_neutralised(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        'submission,name\nada,"=HYPERLINK(""http://evil.example"",""Click"")"\n', encoding="utf-8"
+    )
+    entry_list = entries("ada", "@SUM(A1)", "-2+3")
+    outcome = BatchOutcome(
+        students=(graded("ada"), graded("@SUM(A1)"), graded("-2+3", score=4.5)),
+        graded=3,
+        reused=0,
+        wall_seconds=1.0,
+    )
+    write_class_files(entry_list, outcome, small_assignment(), tmp_path, load_roster(roster), 7)
+    text = (tmp_path / "grades.csv").read_text(encoding="utf-8")
+    assert '"\'=HYPERLINK(""http://evil.example"",""Click"")"' in text
+    assert '\n"\'-2+3",' in text and ',"\'@SUM(A1)",' in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))[2:]
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+    assert sorted(row[5] for row in rows) == ["4.5", "6", "6"]  # scores stay numbers
+
+
+# -- the terminal, the Markdown and the HTML ------------------------------------------------------
+
+
+def stats_with_hostile_reason():
+    students = [graded("ada"), StudentResult("eve", None, HOSTILE_REASON)]
+    return class_statistics(students, "regression_losses", 6.0)
+
+
+def test_the_terminal_summary_writes_control_characters_out():
+    text = summary_text(stats_with_hostile_reason())
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2J" in text
+    not_graded_lines = [line for line in text.splitlines() if "NOT GRADED" in line]
+    assert len(not_graded_lines) == 1  # the reason's line break cannot fake a second student
+
+
+def test_the_markdown_summary_keeps_a_hostile_reason_in_its_cell():
+    markdown = summary_markdown(stats_with_hostile_reason(), [])
+    (row,) = [line for line in markdown.splitlines() if line.startswith("| eve |")]
+    assert len(re.findall(r"(?<!\\)\|", row)) == 3  # two cells: the reason's | is escaped
+    assert "<script" not in markdown and "\x1b" not in markdown
+
+
+def test_the_html_summary_escapes_a_hostile_reason():
+    page = summary_html(stats_with_hostile_reason(), {})
+    assert "<script" not in page and "&lt;script&gt;" in page and "\x1b" not in page
