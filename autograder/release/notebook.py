@@ -7,6 +7,11 @@ that runs the public checks on the notebook's own functions; the experiment;
 the question for the grader with an answer cell. The output is deterministic
 (fixed cell ids, no outputs), so a test can prove the committed notebook is
 what the generator makes today.
+
+The self-check and experiment cells are the kit's own: they import files beside
+the notebook and IPython, which the grader's sandbox does not have. Their
+metadata marks them (:func:`autograder.grading.submission.kit_cell_metadata`),
+and grading leaves them out.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import ast
 import json
 import re
 from collections.abc import Sequence
+
+from autograder.grading.submission import kit_cell_metadata
 
 SECTION = re.compile(r"^## ", re.MULTILINE)
 NOTEBOOK_METADATA = {
@@ -108,9 +115,9 @@ def build_notebook(readme: str, stubs: str, module: str, functions: Sequence[str
         cells.append(_markdown(f"heading-{name}", f"### `{name}`"))
         cells.append(_code(f"answer-{name}", source))
     cells.append(_markdown("check-your-work", by_number.get("7", "")))
-    cells.append(_code("self-check", SELF_CHECK.replace("{module}", module)))
+    cells.append(_code("self-check", SELF_CHECK.replace("{module}", module), kit=True))
     cells.append(_markdown("experiment", by_number.get("8", "")))
-    cells.append(_code("run-experiment", EXPERIMENT.replace("{module}", module)))
+    cells.append(_code("run-experiment", EXPERIMENT.replace("{module}", module), kit=True))
     cells.append(_markdown("grading", by_number.get("9", "")))
     cells.append(_markdown("question", by_number.get("10", "")))
     cells.append(_markdown("answer", ANSWER))
@@ -130,12 +137,13 @@ def _markdown(cell_id: str, text: str) -> dict:
     return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": _source(text)}
 
 
-def _code(cell_id: str, text: str) -> dict:
+def _code(cell_id: str, text: str, kit: bool = False) -> dict:
+    """A code cell; ``kit`` marks it as the kit's own, left out when the notebook is graded."""
     return {
         "cell_type": "code",
         "execution_count": None,
         "id": cell_id,
-        "metadata": {},
+        "metadata": kit_cell_metadata(text) if kit else {},
         "outputs": [],
         "source": _source(text),
     }
