@@ -15,6 +15,7 @@ from pathlib import Path
 from autograder.config import ConfigError, GradingConfig, load_config
 from autograder.errors import GradingError
 from autograder.kit import kit_config_path
+from autograder.report import terminal_text
 
 
 class UsageError(Exception):
@@ -150,11 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(options.config or default_config_path())
         return COMMANDS[options.command](options, config)
     except (ConfigError, UsageError) as error:
-        print(f"autograder: {error}", file=sys.stderr)
+        print(terminal_text(f"autograder: {error}"), file=sys.stderr)
         return 2
     except GradingError as error:
         print(
-            f"autograder: not graded, nothing was written: {error}",
+            terminal_text(f"autograder: not graded, nothing was written: {error}"),
             file=sys.stderr,
         )
         return 2
@@ -191,7 +192,7 @@ def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
             f"{options.out}: exists and is not a folder; --out names the folder for results.json"
         )
     try:
-        submission = read_submission(options.path, assignment.module)
+        submission = read_submission(options.path, assignment.module, list(assignment.functions))
     except SubmissionNotFound as error:
         raise UsageError(str(error)) from None
     output = grade_submission(assignment, submission, seed=options.seed)
@@ -211,7 +212,7 @@ def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
             f"{options.out}: the results could not be written ({error.strerror or error})"
         ) from None
     print(score_table([output.result]))
-    print(f"Results: {options.out / 'results.json'}")
+    print(terminal_text(f"Results: {options.out / 'results.json'}"))
     return 0
 
 
@@ -277,11 +278,18 @@ def run_lti_push(options: argparse.Namespace, config: GradingConfig) -> int:
     except ValueError as error:
         raise UsageError(str(error)) from None
     for outcome in report.outcomes:
-        print(
-            f"{'sent' if outcome.ok else 'FAILED'} {outcome.user_id}: {outcome.status} {outcome.message}"
-        )
+        if outcome.skipped:
+            line = f"SKIPPED {outcome.user_id}: {outcome.message}"
+        else:
+            verdict = "sent" if outcome.ok else "FAILED"
+            line = f"{verdict} {outcome.user_id}: {outcome.status} {outcome.message}"
+        print(terminal_text(line))
+    attempted = len(report.outcomes) - len(report.skipped)
     print(
-        f"{len(report.outcomes) - len(report.failed)} of {len(report.outcomes)} scores accepted by {report.url}"
+        terminal_text(
+            f"{attempted - len(report.failed)} of {attempted} scores sent were accepted by "
+            f"{report.url}; {len(report.skipped)} not graded, not sent"
+        )
     )
     return 0 if not report.failed else 1
 

@@ -47,7 +47,9 @@ def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
     results = []
     for path in submissions:
         output = grade_submission(
-            assignment, read_submission(path, assignment.module), reference=reference
+            assignment,
+            read_submission(path, assignment.module, list(assignment.functions)),
+            reference=reference,
         )
         write_outputs(output, out / path.stem)
         results.append(output.result)

@@ -52,13 +52,18 @@ def grade_class(
     unpacked = None
     try:
         source = options.submissions
-        if source.is_file() and source.suffix == ".zip":
-            unpacked = Path(tempfile.mkdtemp(prefix="autograder-unpacked-"))
-            source = unpack_zip(source, unpacked)
-        entries = discover(source, assignment.module, assignment.name)
-    except DiscoveryError as error:
-        raise UsageError(str(error)) from None
-    try:
+        try:
+            if source.is_file() and source.suffix == ".zip":
+                unpacked = Path(tempfile.mkdtemp(prefix="autograder-unpacked-"))
+                source = unpack_zip(source, unpacked)
+            entries = discover(
+                source, assignment.module, assignment.name, list(assignment.functions)
+            )
+        except DiscoveryError as error:
+            message = str(error)
+            if unpacked is not None:  # name the zip the user gave, not our temporary copy
+                message = message.replace(str(unpacked), str(options.submissions))
+            raise UsageError(message) from None
         out.mkdir(parents=True, exist_ok=True)
         layout = entries[0].layout if entries else "plain"
         chosen = (

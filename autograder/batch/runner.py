@@ -26,6 +26,7 @@ from types import ModuleType
 
 from autograder.batch.discover import Entry
 from autograder.config import AssignmentConfig, load_config
+from autograder.errors import GradingError
 from autograder.grading.results import GradeResult, StudentResult, from_gradescope
 from autograder.grading.runner import (
     config_fingerprint,
@@ -82,7 +83,7 @@ def _start_grader(config_path: str, assignment_name: str, figures: bool = True) 
 def _grade_one(student_id: str, path: str, out_dir: str) -> GradeResult:
     assignment: AssignmentConfig = _STATE["assignment"]  # type: ignore[assignment]
     reference: ModuleType = _STATE["reference"]  # type: ignore[assignment]
-    submission = read_submission(Path(path), assignment.module)
+    submission = read_submission(Path(path), assignment.module, list(assignment.functions))
     output = grade_submission(
         assignment,
         submission,
@@ -95,6 +96,30 @@ def _grade_one(student_id: str, path: str, out_dir: str) -> GradeResult:
 
 
 # -- the run ---------------------------------------------------------------------------------
+
+
+def check_the_checks(assignment: AssignmentConfig) -> None:
+    """Grade the reference solution once; raise :class:`GradingError` unless it gets full marks.
+
+    Run before a class is graded, so that a broken check file, a missing package file or a
+    wrong grading.yaml stops the run before any student's earlier results are overwritten.
+    """
+    reference_file = assignment.reference
+    if reference_file.is_dir():
+        reference_file = reference_file / f"{assignment.module}.py"
+    output = grade_submission(
+        assignment,
+        read_submission(reference_file.resolve(), assignment.module, list(assignment.functions)),
+        feedback=False,
+    )
+    result = output.result
+    if result.score < result.max_score:
+        failed = ", ".join(c.check_id for c in result.checks if not c.passed)
+        raise GradingError(
+            f"{reference_file}: the reference solution gets {result.score:g} / "
+            f"{result.max_score:g} (failing: {failed}), so the checks or grading.yaml are wrong; "
+            "no student was graded"
+        )
 
 
 def grade_batch(
@@ -110,15 +135,25 @@ def grade_batch(
     """Grade ``entries`` into ``out``; call ``on_progress(student, reused)`` after each student."""
     started = time.monotonic()
     fingerprint = config_fingerprint(assignment, config_path)
+    check_the_checks(assignment)
     done: dict[str, StudentResult] = {}
     pending: list[Entry] = []
     reused = 0
     for entry in entries:
+        if entry.problem:
+            done[entry.student_id] = StudentResult(
+                entry.student_id, None, f"not graded: {entry.problem}"
+            )
+            if on_progress:
+                on_progress(done[entry.student_id], False)
+            continue
         try:
-            sha256 = read_submission(entry.path, assignment.module).sha256
+            sha256 = read_submission(
+                entry.path, assignment.module, list(assignment.functions)
+            ).sha256
         except Exception as error:  # a submission that vanished or cannot be read
             done[entry.student_id] = StudentResult(
-                entry.student_id, None, f"could not be read: {error}"
+                entry.student_id, None, f"not graded: the submission could not be read ({error})"
             )
             continue
         previous = None if force else previous_result(out / entry.student_id, sha256, fingerprint)
@@ -141,7 +176,9 @@ def grade_batch(
             if pending and restarts > MAX_POOL_RESTARTS:
                 for entry in pending:
                     done[entry.student_id] = StudentResult(
-                        entry.student_id, None, "grading failed: the grader processes kept dying"
+                        entry.student_id,
+                        None,
+                        "not graded: the grader processes kept dying while grading it",
                     )
                 pending = []
     except KeyboardInterrupt:
@@ -189,7 +226,7 @@ def _run_pool(
                 except BrokenProcessPool:
                     return [entry, *futures.values(), *queue]
                 except Exception as error:  # the grader failed on this one: record it, go on
-                    student = StudentResult(entry.student_id, None, f"grading failed: {error}")
+                    student = StudentResult(entry.student_id, None, f"not graded: {error}")
                 done[entry.student_id] = student
                 if on_progress:
                     on_progress(student, False)
@@ -239,7 +276,11 @@ class Progress:
             if self.done == self.total:
                 self.stream.write("\n")
         else:
-            score = "grading failed" if result is None else f"{result.score:g}/{result.max_score:g}"
+            score = (
+                f"not graded ({student.failure})"
+                if result is None or not student.graded
+                else f"{result.score:g}/{result.max_score:g}"
+            )
             note = " (unchanged, not regraded)" if reused else ""
             self.stream.write(f"{self.done}/{self.total} {student.student_id}: {score}{note}\n")
         self.stream.flush()

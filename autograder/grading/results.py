@@ -79,6 +79,7 @@ class GradeResult:
     kit_version: str
     isolation: dict = field(default_factory=dict)
     load_problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # sentences on what was read and left out (e.g. a %%bash cell)
     graded: bool = True  # False when grading itself failed (not the submission)
     config_fingerprint: str = ""  # hash of grading.yaml, checks and reference (for re-runs)
     printed: str = ""  # what the submission printed (its own text, untrusted), at most 2000 chars
@@ -176,6 +177,9 @@ def student_view(result: GradeResult | None, moment: Moment = "submission") -> S
     nothing_done = bool(result.checks) and len(not_implemented) == len(result.checks)
     if nothing_done:
         lines.append("Nothing is implemented yet: every function still raises NotImplementedError.")
+    if result.notes:
+        lines.append("Notes on what was read:")
+        lines += [f"  - {show_controls(note, keep_newlines=False)}" for note in result.notes]
     if result.load_problems:
         lines.append("Problems loading your file (functions after the problem may be missing):")
         for problem in result.load_problems:
@@ -270,6 +274,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "isolation": result.isolation,
             "graded": result.graded,
             "load_problems": list(result.load_problems),
+            "notes": list(result.notes),
             "config_fingerprint": result.config_fingerprint,
             "summary": _cut(result.output, MAX_TOP_OUTPUT_CHARS),
             "printed": result.printed,
@@ -311,6 +316,7 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
         kit_version=extra.get("kit_version", ""),
         isolation=extra.get("isolation", {}),
         load_problems=tuple(extra.get("load_problems", ())),
+        notes=tuple(str(n) for n in extra.get("notes", ())),
         graded=bool(extra.get("graded", True)),
         config_fingerprint=extra.get("config_fingerprint", ""),
         printed=extra.get("printed", ""),

@@ -30,7 +30,13 @@ from autograder.errors import GradingError
 from autograder.feedback.pages import load_feedback_module, render, write_feedback
 from autograder.grading.diagnosis import load_catalog
 from autograder.grading.plugin import GradingPlugin
-from autograder.grading.results import CheckResult, GradeResult, to_gradescope, write_json_atomic
+from autograder.grading.results import (
+    MAX_PRINTED_CHARS,
+    CheckResult,
+    GradeResult,
+    to_gradescope,
+    write_json_atomic,
+)
 from autograder.grading.submission import Submission
 from autograder.loading import load_file_module
 from autograder.sandbox.client import Sandbox, SandboxLimits
@@ -198,13 +204,15 @@ def _grade_submission(
         score=round(sum(c.score for c in checks), 6),
         max_score=assignment.max_score,
         execution_time=time.monotonic() - started,
-        output=_summary(submission, checks, problems, load.output, process_output, assignment),
+        output=_summary(submission, checks, problems, assignment),
+        printed=(load.output + process_output).strip()[:MAX_PRINTED_CHARS],
         checks=checks,
         seed=seed,
         sha256=submission.sha256,
         kit_version=__version__,
         isolation=sandbox.isolation or NO_CODE_RAN,
         load_problems=tuple(problems),
+        notes=submission.notes,
         config_fingerprint=fingerprint,
     )
     return GradeOutput(result, report, assignment.title, feedback_module, feedback_data)
@@ -335,8 +343,6 @@ def _summary(
     submission: Submission,
     checks: tuple[CheckResult, ...],
     problems: list[str],
-    load_output: str,
-    process_output: str,
     assignment: AssignmentConfig,
 ) -> str:
     score = sum(c.score for c in checks)
@@ -344,6 +350,9 @@ def _summary(
     not_implemented = [c for c in checks if "not implemented yet" in c.output]
     if checks and len(not_implemented) == len(checks):
         lines.append("Nothing is implemented yet: every function still raises NotImplementedError.")
+    if submission.notes:
+        lines.append("Notes on what was read:")
+        lines += [f"  - {note}" for note in submission.notes]
     if problems:
         lines.append("Problems loading your file (functions after the problem may be missing):")
         lines += [f"  - {p}" for p in problems]
@@ -353,11 +362,4 @@ def _summary(
         lines.append(
             f"{len(failed)} of {len(checks)} checks did not pass; they grade: {', '.join(functions)}."
         )
-    printed = (load_output + process_output).strip()
-    if printed:
-        lines.append(
-            "----- what your code printed (the first part; it plays no part in the grade) -----"
-        )
-        lines.append(printed[:2000])
-        lines.append("----- end of what your code printed -----")
     return "\n".join(lines)
