@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 import shutil
@@ -226,3 +228,102 @@ def test_a_folder_without_submissions_is_one_sentence(tmp_path, capsys):
     assert (
         error.startswith("autograder: ") and "found no submissions" in error and "\n" not in error
     )
+
+
+# -- nobody is dropped, nobody is guessed: real layouts instructors download ----------------------
+
+
+@pytest.fixture(scope="module")
+def awkward_class(tmp_path_factory) -> tuple[Path, Path, str]:
+    """A class as students really hand in: (folder, OUT, the CLI's stderr)."""
+    from conftest import REFERENCE_PATH
+    from test_submission import released_folder
+
+    folder = tmp_path_factory.mktemp("awkward")
+    # worked in the notebook, handed in the released folder (stub untouched)
+    released_folder(folder / "nina", REFERENCE_PATH)
+    (folder / "omar").mkdir()  # one .py of another name
+    shutil.copy(CORRECT, folder / "omar" / "my_solution.py")
+    (folder / "pia").mkdir()  # two different implementations: not guessed between
+    shutil.copy(CORRECT, folder / "pia" / "attempt1.py")
+    shutil.copy(FLIPPED, folder / "pia" / "attempt2.py")
+    (folder / "quinn").mkdir()  # handed in nothing
+    (folder / "rosa").mkdir()  # only a README
+    (folder / "rosa" / "README.md").write_text("I could not finish, sorry.\n")
+    for name in ("Zoé", "Zoë"):  # two students whose names differ only by an accent
+        shutil.copy(CORRECT if name == "Zoé" else FLIPPED, folder / f"{name}.py")
+    out = tmp_path_factory.mktemp("awkward_out")
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["grade-batch", str(folder), "--out", str(out), "--jobs", "2"]) == 0
+    return folder, out, stderr.getvalue()
+
+
+def test_every_entry_of_a_real_class_is_in_every_class_file(awkward_class):
+    folder, out, _ = awkward_class
+    students = json.loads((out / "class.json").read_text())["students"]
+    assert len(students) == len(list(folder.iterdir())) == 7
+    by_folder = {s["student"]: s for s in students}
+    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
+        canvas = list(csv.DictReader(stream))[1:]  # below "Points Possible"
+    with open(out / "moodle.csv", newline="", encoding="utf-8") as stream:
+        moodle = list(csv.DictReader(stream))
+    lti = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert len(canvas) == len(moodle) == len(lti) == 7
+    for student in by_folder:
+        assert student in summary
+
+
+def test_the_notebook_beside_the_released_stub_gets_full_marks(awkward_class):
+    _, out, _ = awkward_class
+    (nina,) = [
+        s
+        for s in json.loads((out / "class.json").read_text())["students"]
+        if "nina" in s["student"]
+    ]
+    assert nina["graded"] and nina["score"] == 20
+    results = results_of(out, nina["student"])
+    assert results["extra_data"]["submission"] == f"{MODULE}.ipynb"
+    assert results["extra_data"]["load_problems"] == []
+
+
+def test_a_lone_file_of_another_name_is_graded_as_grade_would(awkward_class):
+    _, out, _ = awkward_class
+    assert results_of(out, "omar")["score"] == 20
+
+
+@pytest.mark.parametrize(
+    ("student", "words"),
+    [
+        ("pia", ["attempt1.py", "attempt2.py"]),
+        ("quinn", ["quinn"]),
+        ("rosa", ["rosa"]),
+    ],
+)
+def test_unusable_folders_are_not_graded_with_their_reason(awkward_class, student, words):
+    _, out, _ = awkward_class
+    (entry,) = [
+        s
+        for s in json.loads((out / "class.json").read_text())["students"]
+        if s["student"] == student
+    ]
+    assert entry["graded"] is False and entry["score"] is None
+    for word in words:
+        assert word in entry["failure"]
+    assert not (out / student / "results.json").exists()
+    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
+        (row,) = [r for r in csv.reader(stream) if r and r[0] == student]
+    assert row[-1] == ""  # a row without a score, never a 0
+
+
+def test_names_that_differ_only_by_an_accent_are_two_students(awkward_class):
+    _, out, _ = awkward_class
+    zoes = [
+        s
+        for s in json.loads((out / "class.json").read_text())["students"]
+        if s["student"].startswith("Zo")
+    ]
+    assert len(zoes) == 2 and len({z["student"] for z in zoes}) == 2
+    assert sorted(z["score"] for z in zoes)[-1] == 20
+    assert sorted(z["score"] for z in zoes)[0] < 20
