@@ -79,9 +79,10 @@ class CanvasPushReport:
             out.append(f"{s.outcome:7} {s.submission} -> {s.canvas_id or '?'}: {s.message}")
         graded = sum(1 for s in self.students if s.graded)
         done = sum(1 for s in self.students if s.outcome == "graded")
+        missed = len(self.not_reached)
         out.append(
             f"{done} of {graded} graded students' grades and comments are in "
-            f"{self.assignment}; {len(self.not_reached)} are not; "
+            f"{self.assignment}; {missed} {'is' if missed == 1 else 'are'} not; "
             f"{len(self.students) - graded} not graded, not sent"
         )
         return out
