@@ -112,15 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     push = commands.add_parser(
         "lti-push",
-        help="send OUT/scores.jsonl to an LTI 1.3 platform's line item (token from $LTI_TOKEN)",
+        help="send OUT/scores.jsonl to an LTI 1.3 platform: with the tool's own key (it gets its "
+        "token and finds or makes the line item), or with a token in $LTI_TOKEN and --line-item",
     )
     push.add_argument("scores", type=Path, help="the scores.jsonl written by grade-batch")
     push.add_argument(
-        "--line-item", required=True, help="the line item URL (scores go to its /scores)"
+        "--line-item",
+        default=None,
+        help="the line item URL (scores go to its /scores), with the token in $LTI_TOKEN",
     )
     push.add_argument(
         "--token-env", default="LTI_TOKEN", help="the environment variable holding the bearer token"
     )
+    from autograder.lms.command import add_service_arguments
+
+    add_service_arguments(push)
     _common(push)
 
     generate = commands.add_parser(
@@ -128,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="regenerate the committed stubs, notebook and self-check data (every assignment, or --assignment)",
     )
     _common(generate)
+
+    from autograder.lms.command import add_commands as add_lms_commands
+
+    add_lms_commands(commands, _common)
 
     from autograder.nbgrader.command import add_commands as add_nbgrader_commands
 
@@ -264,7 +274,15 @@ def run_lti_push(options: argparse.Namespace, config: GradingConfig) -> int:
     import os
 
     from autograder.export.lti_push import push_scores
+    from autograder.lms.command import run_service_push, service_route
 
+    if service_route(options):
+        return run_service_push(options, config)
+    if not options.line_item:
+        raise UsageError(
+            "lti-push needs --line-item (with the token in $LTI_TOKEN), or --client-id, "
+            "--token-url, --key and --lineitems to get a token itself"
+        )
     token = os.environ.get(options.token_env, "")
     if not token:
         raise UsageError(f"the environment variable {options.token_env} holds no bearer token")
@@ -314,6 +332,18 @@ def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
     return 0
 
 
+def run_lti_keys(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.lms.command import run_lti_keys as lti_keys
+
+    return lti_keys(options, config)
+
+
+def run_canvas_push(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.lms.command import run_canvas_push as canvas_push
+
+    return canvas_push(options, config)
+
+
 def run_nbgrader_source(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.nbgrader.command import run_source
 
@@ -336,6 +366,8 @@ COMMANDS = {
     "lti-push": run_lti_push,
     "nbgrader-source": run_nbgrader_source,
     "nbgrader-import": run_nbgrader_import,
+    "lti-keys": run_lti_keys,
+    "canvas-push": run_canvas_push,
 }
 
 

@@ -453,3 +453,11 @@ def test_grading_a_diverging_submission_prints_no_grader_warnings(tmp_path, samp
     assert status == 0, stderr
     assert "Warning" not in stderr and "Warning" not in stdout, stderr
     assert stderr == ""
+
+
+def test_lms_commands_are_wired(tmp_path, capsys):
+    assert main(["lti-keys", "--out", str(tmp_path / "k")]) == 0
+    assert (tmp_path / "k" / "jwks.json").is_file()
+    assert main(["lti-keys", "--out", str(tmp_path / "k")]) == 2  # an existing key is kept
+    assert main(["lti-push", str(tmp_path / "scores.jsonl")]) == 2
+    assert "--line-item" in capsys.readouterr().err
