@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grading.verdict import Case, show
+from autograder.grading.verdict import Case, NotNumbers, numbers_of, show
 from autograder.loading import load_file_module
 
 MATCH_RTOL = 1e-6
@@ -77,7 +77,11 @@ def diagnose(
         relevant = [c for c in failing if c.function == mistake.function]
         if relevant and all(_explains(mistake, c, reference) for c in relevant):
             example = min(relevant, key=lambda c: c.size)
-            return Diagnosis(mistake, _fill(mistake, example, reference))
+            try:
+                sentence = _fill(mistake, example, reference)
+            except Exception:  # whatever the student returned, the hint is still worth giving
+                sentence = f"{mistake.hint} (See the lesson, section “{mistake.lesson}”.)"
+            return Diagnosis(mistake, sentence)
     return None
 
 
@@ -103,9 +107,9 @@ def _same(got: Any, predicted: Any) -> bool:
             return False
         return all(_same(g, p) for g, p in zip(got, predicted, strict=True))
     try:
-        got_array = np.asarray(got, dtype=float)
+        got_array = numbers_of(got)  # a string or a bool is no number, whatever numpy would say
         predicted_array = np.asarray(predicted, dtype=float)
-    except (TypeError, ValueError):
+    except (NotNumbers, TypeError, ValueError):
         return False
     if got_array.shape != predicted_array.shape:
         return False

@@ -1,4 +1,5 @@
-"""Independent oracles for checks: numerical derivatives that do not trust any gradient code."""
+"""Independent oracles for checks: numerical derivatives and gradient descent written out,
+trusting no gradient or training code of a submission or of the reference."""
 
 from __future__ import annotations
 
@@ -27,3 +28,24 @@ def centred_gradient(
         down[index] -= step
         gradient[index] = (function(up) - function(down)) / (2 * step)
     return gradient
+
+
+def gradient_descent(
+    loss: Callable[[np.ndarray], float],
+    gradient: Callable[[np.ndarray], np.ndarray],
+    start: np.ndarray,
+    lr: float,
+    epochs: int,
+) -> tuple[np.ndarray, list[float]]:
+    """Full-batch gradient descent from ``start``: ``epochs`` steps ``θ := θ − lr·gradient(θ)``.
+
+    Returns the final ``θ`` (shape of ``start``) and the history, a list of
+    ``epochs`` floats whose entry ``k`` is ``loss(θ)`` *before* step ``k``
+    (so ``history[0] = loss(start)``).
+    """
+    theta = np.asarray(start, dtype=float).copy()
+    history = []
+    for _ in range(epochs):
+        history.append(float(loss(theta)))
+        theta = theta - lr * np.asarray(gradient(theta), dtype=float)
+    return theta, history

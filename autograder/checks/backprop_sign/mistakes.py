@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from autograder.grading.diagnosis import MATCH_ATOL, MATCH_RTOL, Mistake
+from autograder.grading.verdict import NotNumbers, numbers_of
 
 UPSTREAM_SECTION = "1. The loss forgets the sign; the gradient keeps it"
 NETWORK_SECTION = "2. A network with one hidden layer"
@@ -171,8 +172,8 @@ def same_value(got, predicted) -> bool:
             and all(same_value(g, p) for g, p in zip(got, predicted, strict=True))
         )
     try:
-        got_array, predicted_array = _floats(got), _floats(predicted)
-    except (TypeError, ValueError):
+        got_array, predicted_array = numbers_of(got), _floats(predicted)
+    except (NotNumbers, TypeError, ValueError):
         return False
     return got_array.shape == predicted_array.shape and bool(
         np.allclose(got_array, predicted_array, rtol=MATCH_RTOL, atol=MATCH_ATOL, equal_nan=True)

@@ -12,6 +12,13 @@ Random inputs come from ``rng``, seeded per submission (the seed is in
 results.json). The ``train`` checks come last: by then it is known which of
 the functions it calls passed, and those that did not run as the reference's
 (``regression_losses`` is always the first assignment's reference).
+
+No check can be passed without doing the work: every call's answer is
+compared with the reference (or an oracle) on that call's inputs, by value or,
+in the checks of the sign, by the sign of every element; each check meets
+inputs of a shape the function has already seen (so an answer looked up by
+shape is stale), and NaN or inf never passes where a number is expected
+(tests/test_checks_gaming.py proves it for every check).
 """
 
 from __future__ import annotations
@@ -20,7 +27,13 @@ import numpy as np
 
 from autograder.grading.oracles import centred_gradient
 from autograder.grading.plugin import grades
-from autograder.grading.verdict import CaseFailed, show
+from autograder.grading.verdict import (
+    CaseFailed,
+    NotNumbers,
+    describe_value,
+    numbers_of,
+    show,
+)
 
 KEYS = ("W1", "b1", "W2", "b2")
 # A gradient and its finite differences are compared relative to their size;
@@ -31,6 +44,9 @@ LINEARITY_RTOL = 1e-9
 LINEARITY_ATOL = 1e-12
 # A step this small along a true gradient always lowers these losses.
 SMALL_LR = 0.01
+# Signs are compared where the reference's gradient is clearly not zero: above this
+# fraction of the largest element of that gradient (below it, rounding decides the sign).
+SIGN_FLOOR = 1e-9
 # Sizes (n examples, n_in, n_hidden) of the random batches; n_in ≠ n_hidden, so a
 # transposed weight gradient cannot have the right shape by accident.
 SIZES = [(1, 1, 2), (4, 2, 3), (7, 3, 5), (5, 1, 4)]
@@ -142,9 +158,12 @@ def fit_data(rng, reference, loss: str, settings: dict, tolerance: float, seed: 
 
 def as_pair(got: object, function: str, first: str, second: str) -> tuple:
     if not isinstance(got, list | tuple) or len(got) != 2:
-        raise CaseFailed(
-            f"{function} must return a pair ({first}, {second}); it returned {show(got)}"
+        what = (
+            f"a {type(got).__name__} of {len(got)} items"
+            if isinstance(got, list | tuple)
+            else describe_value(got)
         )
+        raise CaseFailed(f"{function} must return a pair ({first}, {second}); it returned {what}")
     return got[0], got[1]
 
 
@@ -153,7 +172,7 @@ def as_arrays(got: object, shapes: dict, function: str, what: str) -> dict[str, 
     if not isinstance(got, dict):
         raise CaseFailed(
             f"{function} must return {what}: a dict with the keys {', '.join(shapes)}; "
-            f"it returned {show(got)}"
+            f"it returned {describe_value(got)}"
         )
     missing = [key for key in shapes if key not in got]
     if missing:
@@ -161,10 +180,10 @@ def as_arrays(got: object, shapes: dict, function: str, what: str) -> dict[str, 
     arrays = {}
     for key, shape in shapes.items():
         try:
-            arrays[key] = np.asarray(got[key], dtype=float)
-        except (TypeError, ValueError):
+            arrays[key] = numbers_of(got[key])
+        except NotNumbers as error:
             raise CaseFailed(
-                f"{function} returned a {key} that is not an array of numbers"
+                f"{function} returned as {key} {error}; it must be an array of numbers of shape {shape}"
             ) from None
         if arrays[key].shape != shape:
             raise CaseFailed(
@@ -179,6 +198,11 @@ def expect_all_close(case, got: dict, expected: dict, label: str, rtol: float, a
     case.expected = expected
     for key, want in expected.items():
         want = np.asarray(want, dtype=float)
+        if not np.isfinite(got[key][np.isfinite(want)]).all():
+            raise CaseFailed(
+                f"{label}: {key} is {show(got[key])}, which is not finite (NaN or inf); "
+                f"expected {show(want)}"
+            )
         if not np.allclose(got[key], want, rtol=rtol, atol=atol):
             raise CaseFailed(f"{label}: {key} is {show(got[key])}; expected {show(want)}")
 
@@ -189,8 +213,34 @@ def batch_label(function: str, x: np.ndarray, n_hidden: int) -> str:
 
 
 def relative_error(got: np.ndarray, want: np.ndarray) -> float:
-    scale = max(float(np.linalg.norm(got) + np.linalg.norm(want)), NORM_FLOOR)
-    return float(np.linalg.norm(got - want)) / scale
+    """‖got − want‖ / (‖got‖ + ‖want‖); inf when it cannot be computed (NaN, inf, overflow),
+    so that it never passes a comparison (a NaN would, with max or a sort, be skipped)."""
+    with np.errstate(all="ignore"):
+        scale = max(float(np.linalg.norm(got) + np.linalg.norm(want)), NORM_FLOOR)
+        error = float(np.linalg.norm(got - want)) / scale
+    return error if np.isfinite(error) else np.inf
+
+
+def expect_finite(case, got: dict, label: str) -> None:
+    """Fail the case at the first gradient holding NaN or inf: no number compares with them."""
+    for key, value in got.items():
+        if not np.isfinite(value).all():
+            raise CaseFailed(f"{label}: {key} is {show(value)}, which is not finite (NaN or inf)")
+
+
+def expect_signs(case, got: dict, want: dict, label: str) -> None:
+    """Fail the case unless every gradient has the sign of the reference's, element by element
+    (where the reference is clearly not zero); the sentence shows the first key that does not."""
+    for key in KEYS:
+        reference = np.asarray(want[key], dtype=float)
+        clear = np.abs(reference) > SIGN_FLOOR * np.max(np.abs(reference), initial=0.0)
+        wrong = clear & (np.sign(got[key]) != np.sign(reference))
+        if wrong.any():
+            raise CaseFailed(
+                f"{label}: the gradient of {key} has the wrong sign at {int(wrong.sum())} of "
+                f"{int(clear.sum())} elements; you gave {show(got[key])}, the chain rule gives "
+                f"{show(reference)}"
+            )
 
 
 # -- init_params -----------------------------------------------------------------------------------
@@ -206,6 +256,7 @@ def test_init_params_values(verdict, reference, rng):
         (2, 3, 0),
         (3, 5, int(rng.integers(2**31))),
         (1, 4, int(rng.integers(2**31))),
+        (2, 3, int(rng.integers(2**31))),  # the same shapes as before, other numbers
     ]
     for n_in, n_hidden, seed in cases:
         with verdict.case("init_params", n_in, n_hidden, seed) as case:
@@ -321,23 +372,33 @@ def test_backward_finite_differences(verdict, reference, tolerances, rng):
             )
             about = "Σ dl_dpred·ŷ"
         _, cache = reference.forward(params, x)
+        label = batch_label("backward", x, params["W1"].shape[1])
         with verdict.case("backward", params, cache, dl_dpred) as case:
             got = student_gradients(case, case.call(), params)
             case.expected = numeric
+            expect_finite(case, got, label)
             errors = {key: relative_error(got[key], numeric[key]) for key in KEYS}
             worst = max(errors, key=errors.get)
             case.expect(
                 errors[worst] <= limit,
-                f"{batch_label('backward', x, params['W1'].shape[1])}: the gradient of {worst} is "
+                f"{label}: the gradient of {worst} is "
                 f"{show(got[worst])}, but nudging {worst} and measuring {about} gives "
                 f"{show(numeric[worst])} (relative error {errors[worst]:.2g}, allowed {limit:g})",
             )
 
 
-def expect_linear(case, verdict, params, cache, dl_dpred, factor: float, base: dict) -> None:
-    """Call backward with ``factor · dl_dpred``; every gradient must be ``factor`` times ``base``."""
+def expect_linear(
+    case, verdict, reference, params, cache, dl_dpred, factor: float, base: dict
+) -> None:
+    """Call backward with ``factor · dl_dpred``; every gradient must have the sign of the
+    reference's for that input, and be ``factor`` times ``base``."""
     result = verdict.call("backward", (params, cache, factor * dl_dpred), {})
     scaled = student_gradients(case, result.value, params)
+    label = (
+        f"with {factor:g} × dl_dpred, {batch_label('backward', cache['x'], params['W1'].shape[1])}"
+    )
+    expect_finite(case, scaled, label)
+    expect_signs(case, scaled, reference.backward(params, cache, factor * dl_dpred), label)
     for key in KEYS:
         if not np.allclose(
             scaled[key], factor * base[key], rtol=LINEARITY_RTOL, atol=LINEARITY_ATOL
@@ -358,22 +419,32 @@ def nonzero(case, grads: dict, reference_grads: dict) -> None:
             )
 
 
+def expect_base_signs(case, base: dict, reference, params, cache, dl_dpred) -> None:
+    """The first answer of a property check: nonzero, finite and of the reference's signs (a
+    property alone would pass a function that returns anything linear in dl_dpred)."""
+    want = reference.backward(params, cache, dl_dpred)
+    label = batch_label("backward", cache["x"], params["W1"].shape[1])
+    expect_finite(case, base, label)
+    nonzero(case, base, want)
+    expect_signs(case, base, want, label)
+
+
 @grades("backward", partial=False)
 def test_backward_sign_flips(verdict, reference, rng):
-    """backward: flipping the sign of dl_dpred flips the sign of every parameter's gradient
+    """backward: every gradient has the right sign, and flipping dl_dpred flips every one
 
     This is where the network keeps the sign: every gradient is dl_dpred carried backwards by
     multiplications, so the sign of ŷ − y reaches every weight."""
     for params, cache, dl_dpred in backward_cases(reference, rng):
         with verdict.case("backward", params, cache, dl_dpred) as case:
             base = student_gradients(case, case.call(), params)
-            nonzero(case, base, reference.backward(params, cache, dl_dpred))
-            expect_linear(case, verdict, params, cache, dl_dpred, -1.0, base)
+            expect_base_signs(case, base, reference, params, cache, dl_dpred)
+            expect_linear(case, verdict, reference, params, cache, dl_dpred, -1.0, base)
 
 
 @grades("backward", partial=False)
 def test_backward_scales(verdict, reference, rng):
-    """backward: scaling dl_dpred scales every gradient by the same factor (0 gives 0)
+    """backward: with every sign right, scaling dl_dpred scales every gradient alike (0 gives 0)
 
     Backpropagation is linear in the upstream gradient: twice the error's pull, twice every step."""
     for (params, cache, dl_dpred), factor in zip(
@@ -381,8 +452,8 @@ def test_backward_scales(verdict, reference, rng):
     ):
         with verdict.case("backward", params, cache, dl_dpred) as case:
             base = student_gradients(case, case.call(), params)
-            nonzero(case, base, reference.backward(params, cache, dl_dpred))
-            expect_linear(case, verdict, params, cache, dl_dpred, factor, base)
+            expect_base_signs(case, base, reference, params, cache, dl_dpred)
+            expect_linear(case, verdict, reference, params, cache, dl_dpred, factor, base)
 
 
 def step_cases(rng: np.random.Generator) -> list[tuple[dict, np.ndarray, np.ndarray, str]]:
@@ -408,14 +479,19 @@ def test_backward_step_lowers_loss(verdict, reference, rng):
     The gradient points uphill; stepping against it must go down, or training climbs."""
     for params, x, y, loss in step_cases(rng):
         y_pred, cache = reference.forward(params, x)
-        with verdict.case("backward", params, cache, upstream(y_pred, y, loss)) as case:
+        dl_dpred = upstream(y_pred, y, loss)
+        label = batch_label("backward", x, params["W1"].shape[1])
+        with verdict.case("backward", params, cache, dl_dpred) as case:
             got = student_gradients(case, case.call(), params)
+            # the signs first: a step along almost anything may lower the loss by chance
+            expect_finite(case, got, label)
+            expect_signs(case, got, reference.backward(params, cache, dl_dpred), label)
             stepped = {key: params[key] - SMALL_LR * got[key] for key in KEYS}
             before = loss_value(y_pred, y, loss)
             after = loss_value(network_output(stepped, x), y, loss)
             case.expect(
                 after < before,
-                f"{batch_label('backward', x, params['W1'].shape[1])}: one step of lr = {SMALL_LR:g} "
+                f"{label}: one step of lr = {SMALL_LR:g} "
                 f"against your gradients took the {loss.upper()} from {before:.6g} to {after:.6g}; "
                 "it must go down",
             )
@@ -430,7 +506,7 @@ def test_sgd_step_values(verdict, rng):
 
     Subtracting the gradient is what turns its sign into a step downhill."""
     cases = []
-    for _n, n_in, n_hidden in SIZES[:3]:
+    for _n, n_in, n_hidden in [*SIZES[:3], SIZES[1]]:  # a shape again, with other numbers
         params, grads = random_params(rng, n_in, n_hidden), random_params(rng, n_in, n_hidden)
         cases.append((params, grads, float(rng.uniform(0.01, 1.0))))
     for params, grads, lr in cases:
@@ -451,15 +527,22 @@ def test_sgd_step_lowers_loss(verdict, reference, rng):
     for params, x, y, loss in step_cases(rng):
         y_pred, cache = reference.forward(params, x)
         grads = reference.backward(params, cache, upstream(y_pred, y, loss))
+        step = {key: params[key] - SMALL_LR * grads[key] for key in KEYS}
+        before = loss_value(y_pred, y, loss)
+        after = loss_value(network_output(step, x), y, loss)
         with verdict.case("sgd_step", params, grads, SMALL_LR) as case:
             shapes = {key: np.shape(value) for key, value in params.items()}
             got = as_arrays(case.call(), shapes, "sgd_step", "the new parameters")
-            before = loss_value(y_pred, y, loss)
-            after = loss_value(network_output(got, x), y, loss)
-            case.expect(
-                after < before,
-                f"one sgd_step of lr = {SMALL_LR:g} with the true gradients took the "
-                f"{loss.upper()} from {before:.6g} to {after:.6g}; it must go down",
+            # the step itself, not only a lower loss: zeros, or parameters found some other
+            # way, may lower the loss too without being a step against the gradient
+            expect_all_close(
+                case,
+                got,
+                step,
+                f"one sgd_step of lr = {SMALL_LR:g} with the true gradients (which takes the "
+                f"{loss.upper()} from {before:.6g} down to {after:.6g})",
+                rtol=1e-12,
+                atol=1e-12,
             )
 
 
@@ -470,9 +553,11 @@ def trained(case, got, x: np.ndarray, n_hidden: int) -> tuple[dict, np.ndarray]:
     params, history = as_pair(got, "train", "params", "history")
     params = as_arrays(params, shapes_of(x.shape[1], n_hidden), "train", "the trained parameters")
     try:
-        history = np.asarray(history, dtype=float)
-    except (TypeError, ValueError):
-        raise CaseFailed("train's history must be a list of numbers, one loss per epoch") from None
+        history = numbers_of(history)
+    except NotNumbers as error:
+        raise CaseFailed(
+            f"train's history must be a list of numbers, one loss per epoch; it is {error}"
+        ) from None
     return params, history
 
 
@@ -481,7 +566,9 @@ def test_train_follows_the_recipe(verdict, reference, tolerances, rng):
     """train: init_params, then each epoch forward, loss, backward, sgd_step, number for number
 
     Every number of a run follows from the seed: the same recipe gives the same network."""
-    cases = [("mse", 1, 4, 0.1), ("mae", 1, 3, 0.1), ("mse", 2, 5, 0.05)]
+    # the last has the shapes of the first (other data, loss and seed): an answer looked up
+    # by shape would be stale
+    cases = [("mse", 1, 4, 0.1), ("mae", 1, 3, 0.1), ("mse", 2, 5, 0.05), ("mae", 1, 4, 0.05)]
     for loss, n_in, n_hidden, lr in cases:
         x = rng.uniform(-1.0, 1.0, size=(12, n_in))
         y = np.sin(np.pi * x[:, :1]) + rng.normal(0.0, 0.1, size=(12, 1))
@@ -511,30 +598,47 @@ def test_train_follows_the_recipe(verdict, reference, tolerances, rng):
 
 
 @grades("train")
-def test_train_history(verdict, reference, rng):
-    """train: history holds one loss per epoch, the first that of init_params(seed), and it falls
+def test_train_history(verdict, reference, tolerances, rng):
+    """train: history holds one loss per epoch, each that of the parameters before the step
 
-    The history is how you see training work: it records the loss before each step."""
+    The history is how you see training work: it records the loss before each step, the first
+    that of init_params(seed)."""
+    epochs = 40
     for loss in ("mse", "mae"):
-        x, y = sine_data(rng, n=16)
+        # data of the size the fit checks use: a train that looks its answers up by the shape
+        # of x would give those checks one of these answers
+        x, y = sine_data(rng, n=FIT_POINTS)
         seed = int(rng.integers(2**31))
-        with verdict.case(
-            "train", x, y, loss=loss, n_hidden=6, lr=0.1, epochs=40, seed=seed
-        ) as case:
+        settings = {"loss": loss, "n_hidden": 6, "lr": 0.1, "epochs": epochs, "seed": seed}
+        with verdict.case("train", x, y, **settings) as case:
             _params, history = trained(case, case.call(), x, 6)
             case.expect(
-                history.shape == (40,),
-                f"history has {history.size} entries; expected 40 losses for 40 epochs",
+                history.shape == (epochs,),
+                f"history is {describe_value(case.got[1])}; expected {epochs} losses for "
+                f"{epochs} epochs",
             )
             first = loss_value(network_output(reference.init_params(1, 6, seed), x), y, loss)
             case.expect(
                 bool(np.isclose(history[0], first, rtol=1e-9)),
-                f"history[0] is {history[0]:.6g}; the {loss.upper()} of init_params(1, 6, seed={seed}) "
-                f"is {first:.6g} (record the loss before taking the step)",
+                f"history[0] is {show(history[0])}; the {loss.upper()} of init_params(1, 6, "
+                f"seed={seed}) is {first:.6g} (record the loss before taking the step)",
             )
             case.expect(
                 bool(history[-1] < history[0]),
-                f"the {loss.upper()} went from {history[0]:.4g} to {history[-1]:.4g} in 40 epochs: it should fall",
+                f"the {loss.upper()} went from {show(history[0])} to {show(history[-1])} in "
+                f"{epochs} epochs: it should fall",
+            )
+            _, want = recipe(reference, x, y, **settings)
+            case.expected = want
+            close = np.isclose(
+                history, want, rtol=tolerances["train_rtol"], atol=tolerances["train_atol"]
+            )
+            step = int(np.argmin(close))
+            case.expect(
+                bool(close.all()),
+                f"history[{step}] is {show(history[step])}; the {loss.upper()} of the "
+                f"parameters before step {step} (init_params, then forward, backward, sgd_step "
+                f"each epoch) is {want[step]:.6g}: each entry must be the loss before that step",
             )
 
 

@@ -50,7 +50,8 @@ def _fit_theta(case) -> np.ndarray | None:
 
 
 def _returned_scalar_for_array(case) -> bool:
-    return isinstance(case.got, float | int) and np.ndim(case.args[0]) >= 1
+    got = case.got
+    return isinstance(got, float | int) and not isinstance(got, bool) and np.ndim(case.args[0]) >= 1
 
 
 def _fit_never_moved(case) -> bool:

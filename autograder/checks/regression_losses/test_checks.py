@@ -14,15 +14,28 @@ that converge in a few hundred steps on x in [-1, 1] (checked with the
 reference over 300 seeds: MSE within 2e-7 of least squares after 100 steps
 at lr 0.5; MAE within 0.12 of the true line after 300 steps at lr 0.1), so a
 student's loop-based fit stays well inside the time limit.
+
+No check can be passed without doing the work: every case compares an answer
+with the reference or an oracle on inputs the function has not seen in that
+form before, so a constant, an echo of the input, a memoised answer or an
+object that claims to equal anything fails (tests/test_checks_gaming.py
+proves it for every check). ``fit`` is held to the steps of gradient descent
+itself (a short run, where it is still far from the closed-form line), not only
+to where it ends.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.grading.oracles import centred_gradient
+from autograder.grading.oracles import centred_gradient, gradient_descent
 from autograder.grading.plugin import grades
-from autograder.grading.verdict import CaseFailed
+from autograder.grading.verdict import CaseFailed, NotNumbers, describe_value, numbers_of, show
+
+# A short run of fit, still far from where gradient descent ends (on these lines, at least
+# 0.008 from the closed-form or true line in every coordinate, over 2,000 draws): a fit that
+# returns the closed-form line instead of taking the steps cannot match it.
+SHORT_RUN = {"lr": 0.1, "epochs": 5}
 
 FIXED_PAIRS = [
     (np.array([4.0]), np.array([3.0])),  # one prediction, too high
@@ -69,10 +82,35 @@ def absolute_loss_of_theta(x: np.ndarray, y: np.ndarray):
 def as_pair(got: object, function: str) -> tuple:
     """Unpack ``(theta, history)``, or fail the case with a sentence."""
     if not isinstance(got, list | tuple) or len(got) != 2:
-        raise CaseFailed(
-            f"{function} must return a pair (theta, history); it returned something else"
+        what = (
+            f"a {type(got).__name__} of {len(got)} items"
+            if isinstance(got, list | tuple)
+            else describe_value(got)
         )
+        raise CaseFailed(f"{function} must return a pair (theta, history); it returned {what}")
     return got[0], got[1]
+
+
+def gradient_of_theta(x: np.ndarray, y: np.ndarray, loss: str):
+    return lambda theta: _chain_rule(theta, x, y, loss)
+
+
+def descent(x: np.ndarray, y: np.ndarray, loss: str, lr: float, epochs: int):
+    """fit as documented, written out: gradient descent from θ = [0, 0]; (θ, history)."""
+    loss_of = squared_loss_of_theta if loss == "mse" else absolute_loss_of_theta
+    return gradient_descent(loss_of(x, y), gradient_of_theta(x, y, loss), np.zeros(2), lr, epochs)
+
+
+def expect_descent_steps(case, x: np.ndarray, y: np.ndarray, loss: str) -> None:
+    """Call fit for a few epochs; θ must be where gradient descent's steps put it."""
+    theta, _history = as_pair(case.call_again(x, y, loss=loss, **SHORT_RUN), "fit")
+    want, _ = descent(x, y, loss, **SHORT_RUN)
+    case.expect_close(
+        theta,
+        want,
+        why=f"After {SHORT_RUN['epochs']} steps of gradient descent from θ = [0, 0] with "
+        f"lr = {SHORT_RUN['lr']}, θ is there (fit must take the steps, not jump to the answer)",
+    )
 
 
 # -- losses ------------------------------------------------------------------------------------
@@ -111,6 +149,19 @@ def test_mse_grad_values(verdict, reference, rng):
             case.expect_close(case.call(), reference.mse_grad(y_pred, y_true))
 
 
+def expect_shape_and_finite(case, got: np.ndarray, shape: tuple) -> None:
+    """A gradient must have the shape of y_pred and hold finite numbers only."""
+    case.expect(
+        got.shape == shape,
+        f"{case.call_text()} returned {describe_value(case.got, case.got_type)}; expected an "
+        f"array of shape {shape}, one slope per prediction",
+    )
+    case.expect(
+        bool(np.isfinite(got).all()),
+        f"{case.call_text()} returned {show(case.got)}: NaN or inf is no slope",
+    )
+
+
 @grades("mse_grad", partial=False)
 def test_mse_grad_sign(verdict, rng):
     """mse_grad: positive where the prediction is too high, negative where too low, 0 at a tie
@@ -118,12 +169,10 @@ def test_mse_grad_sign(verdict, rng):
     The square forgets the sign of the error; its slope keeps it. The sign is the direction."""
     for y_pred, y_true in loss_pairs(rng):
         with verdict.case("mse_grad", y_pred, y_true) as case:
-            got = case.call_array()
-            want = np.sign(np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float))
-            case.expect(
-                got.shape == want.shape,
-                f"mse_grad returned shape {got.shape}; expected {want.shape}",
-            )
+            diff = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+            got = case.call_array(expected=2 * diff / diff.size)
+            want = np.sign(diff)
+            expect_shape_and_finite(case, got, diff.shape)
             wrong = np.sign(got) != want
             case.expect(
                 not wrong.any(),
@@ -161,16 +210,13 @@ def test_mae_grad_sign_and_ties(verdict, rng):
     |e| has no slope at e = 0; the subgradient 0 keeps training from jumping or breaking there."""
     for y_pred, y_true in loss_pairs(rng):
         with verdict.case("mae_grad", y_pred, y_true) as case:
-            got = case.call_array()
             diff = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+            got = case.call_array(expected=np.sign(diff) / diff.size)
             case.expect(
-                got.shape == diff.shape,
-                f"mae_grad returned shape {got.shape}; expected {diff.shape}",
-            )
-            case.expect(
-                not np.isnan(got).any(),
+                got.shape != diff.shape or not np.isnan(got[diff == 0]).any(),
                 f"{case.call_text()} returned NaN where y_pred equals y_true; the subgradient there is 0",
             )
+            expect_shape_and_finite(case, got, diff.shape)
             wrong = np.sign(got) != np.sign(diff)
             case.expect(
                 not wrong.any(),
@@ -278,19 +324,24 @@ def test_gd_step_lowers_loss(verdict, rng):
             theta = rng.normal(size=2) * 3
             loss_name = "mse" if loss_of is squared_loss_of_theta else "mae"
             grad = _chain_rule(theta, x, y, loss_name)
+            step = theta - 0.01 * grad
+            before, after = loss_of(x, y)(theta), loss_of(x, y)(step)
             with verdict.case("gd_step", theta, grad, 0.01) as case:
-                new_theta = case.call_array()
-                before, after = loss_of(x, y)(theta), loss_of(x, y)(new_theta)
-                case.expect(
-                    new_theta.shape == (2,) and after < before,
-                    f"one step from θ = {np.round(theta, 3)} took the {loss_name.upper()} from "
-                    f"{before:.4f} to {after:.4f}: it must go down",
+                # the step itself, not only a lower loss: zeros, or any point nearer the
+                # line, would lower the loss too without being a step against the gradient
+                case.expect_close(
+                    case.call(),
+                    step,
+                    rtol=1e-12,
+                    atol=1e-12,
+                    why=f"The step θ − lr·grad takes the {loss_name.upper()} down from "
+                    f"{before:.4f} to {after:.4f}",
                 )
 
 
 @grades("fit")
 def test_fit_mse_converges(verdict, tolerances, rng):
-    """fit with MSE: converges to the least-squares line
+    """fit with MSE: converges to the least-squares line, by gradient descent's steps
 
     With the right gradient and update, gradient descent reaches the same line as the closed form."""
     for _ in range(2):
@@ -299,7 +350,6 @@ def test_fit_mse_converges(verdict, tolerances, rng):
         best, *_ = np.linalg.lstsq(design, y, rcond=None)
         with verdict.case("fit", x, y, loss="mse", lr=0.5, epochs=100) as case:
             theta, _history = as_pair(case.call(), "fit")
-            case.expected = best
             case.expect_close(
                 theta,
                 best,
@@ -307,18 +357,18 @@ def test_fit_mse_converges(verdict, tolerances, rng):
                 rtol=0,
                 why="fit with MSE should end at the least-squares line",
             )
+            expect_descent_steps(case, x, y, "mse")
 
 
 @grades("fit")
 def test_fit_mae_converges(verdict, tolerances, rng):
-    """fit with MAE: ends close to the true line
+    """fit with MAE: ends close to the true line, by gradient descent's steps
 
     MAE's gradient only has signs, so the steps never shrink; it ends near the line, not on it."""
     for _ in range(2):
         x, y, true = line_data(rng, noise=0.1)
         with verdict.case("fit", x, y, loss="mae", lr=0.1, epochs=300) as case:
             theta, _history = as_pair(case.call(), "fit")
-            case.expected = true
             case.expect_close(
                 theta,
                 true,
@@ -326,29 +376,49 @@ def test_fit_mae_converges(verdict, tolerances, rng):
                 rtol=0,
                 why="fit with MAE should end near the line the data came from",
             )
+            expect_descent_steps(case, x, y, "mae")
 
 
 @grades("fit")
-def test_fit_history(verdict, rng):
-    """fit: history holds one loss per epoch, starting at the loss of θ = [0, 0], and falls
+def test_fit_history(verdict, tolerances, rng):
+    """fit: history holds one loss per epoch, each the loss of θ before that step, from θ = [0, 0]
 
     The history is how you see training work (or not): it must record the loss before each step."""
     for loss_name, loss_of in (("mse", squared_loss_of_theta), ("mae", absolute_loss_of_theta)):
         x, y, _true = line_data(rng, n=20)
-        with verdict.case("fit", x, y, loss=loss_name, lr=0.05, epochs=50) as case:
+        epochs = 50
+        with verdict.case("fit", x, y, loss=loss_name, lr=0.05, epochs=epochs) as case:
             _theta, history = as_pair(case.call(), "fit")
-            history = np.asarray(history, dtype=float)
+            _, want = descent(x, y, loss_name, lr=0.05, epochs=epochs)
+            case.expected = want
+            try:
+                history = numbers_of(history)
+            except NotNumbers as error:
+                raise CaseFailed(
+                    f"fit's history is {error}; expected a list of {epochs} losses (numbers), "
+                    "one per epoch"
+                ) from None
             case.expect(
-                history.shape == (50,),
-                f"history has shape {history.shape}; expected 50 losses for 50 epochs",
+                history.shape == (epochs,),
+                f"fit's history is {describe_value(case.got[1])}; expected a list of {epochs} "
+                f"losses, one per epoch",
             )
             first = loss_of(x, y)(np.zeros(2))
             case.expect(
                 bool(np.isclose(history[0], first, rtol=1e-9)),
-                f"history[0] is {history[0]:.6g}; the loss of θ = [0, 0] is {first:.6g} "
+                f"history[0] is {show(history[0])}; the loss of θ = [0, 0] is {first:.6g} "
                 "(record the loss before taking the step)",
             )
             case.expect(
                 bool(history[-1] < history[0]),
-                f"the {loss_name.upper()} went from {history[0]:.4g} to {history[-1]:.4g} in 50 epochs: it should fall",
+                f"the {loss_name.upper()} went from {show(history[0])} to {show(history[-1])} "
+                f"in {epochs} epochs: it should fall",
+            )
+            close = np.isclose(history, want, rtol=tolerances["rtol"], atol=tolerances["atol"])
+            step = int(np.argmin(close))
+            case.expect(
+                bool(close.all()),
+                f"history[{step}] is {show(history[step])}; the {loss_name.upper()} of θ before "
+                f"step {step} of gradient descent from θ = [0, 0] (lr = 0.05) is "
+                f"{want[step]:.6g}: each entry must be the loss of the θ the step starts from",
             )
