@@ -12,8 +12,9 @@ answers the way a student trying to pass without doing the work might:
 * ``liar_subclass``: zeros like the first answer, dressed as subclasses (of ndarray, float,
   dict, tuple) whose ``==`` always says True.
 
-The submission is the reference followed by this file and, for one function,
-``name = _gaming_wrap(name, "variant")``: correct everywhere else.
+The submission is the reference followed by this file and, for each function,
+``name = _gaming_wrap(name, "variant")`` (see tests/test_checks_gaming.py for why gaming
+every function at once grades each one as if it alone were gamed).
 """
 
 import numpy as _np
