@@ -3,15 +3,21 @@ what is and is not a shared wrong answer, the CSV's safety, and another assignme
 
 from __future__ import annotations
 
+import csv
+import io
+import shutil
+
 import numpy as np
 import pytest
 from conftest import REPO_ROOT as REPO
 
+from autograder.batch.discover import discover
 from autograder.config import load_config
 from autograder.grading.diagnosis import load_catalog
 from autograder.grading.results import CheckResult, GradeResult
 from autograder.grading.runner import load_reference
 from autograder.integrity.code_similarity import code_matches
+from autograder.integrity.command import write_integrity_report
 from autograder.integrity.fingerprints import boilerplate_hashes, fingerprint, normalise
 from autograder.integrity.pairs import Pair, join
 from autograder.integrity.probe_run import (
@@ -277,3 +283,23 @@ def test_another_assignment_is_probed_and_classified_the_same_way():
     )
     backward = found["backward__sign_flipped"]["backward"]
     assert (backward.kind, backward.detail) == (CATALOGUED, "sign_flipped")
+
+
+def test_an_empty_class_and_a_class_of_one_get_a_report(tmp_path, regression):
+    assignment, _, _ = regression
+    config = REPO / "grading.yaml"
+    empty = write_integrity_report([], [], assignment, config, tmp_path, jobs=1)
+    assert empty.pairs == () and "No pair stands out" in empty.html.read_text()
+    (tmp_path / "class").mkdir()
+    shutil.copy(SAMPLES / "correct_loops.py", tmp_path / "class" / "only.py")
+    entries = discover(tmp_path / "class", assignment.module, assignment.name)
+    seen = []
+    one = write_integrity_report(
+        entries, [], assignment, config, tmp_path, jobs=1, on_progress=lambda *d: seen.append(d)
+    )
+    assert one.pairs == () and seen == [(1, 1)]
+    assert csv_rows(one.csv) == []
+
+
+def csv_rows(path):
+    return list(csv.DictReader(io.StringIO(path.read_text())))

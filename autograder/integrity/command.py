@@ -10,7 +10,7 @@ submission that cannot be read or run: that student is listed as not compared, w
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +72,7 @@ def write_integrity_report(
     config_path: Path,
     out: Path,
     jobs: int,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IntegrityReport:
     """Compare the class's submissions and write ``out/similarity.csv`` and ``similarity.html``.
 
@@ -84,7 +85,10 @@ def write_integrity_report(
     assignment, config_path : the assignment graded and the grading.yaml it came from (the
         probing processes load it again, as the grader processes do).
     out : the batch's output folder.
-    jobs : how many probing processes to run at once.
+    jobs : how many processes examine submissions at once.
+    on_progress : called as ``on_progress(done, total)`` after each submission is examined
+        (fingerprinted and probed), for a progress line; the comparisons after that take a
+        second or two.
     """
     started = time.monotonic()
     reference = load_reference(assignment)
@@ -101,7 +105,8 @@ def write_integrity_report(
         tasks.append(Task(entry.student_id, entry.path, probe, known))
     boilerplate = boilerplate_hashes(given_code(assignment))
     examined = {
-        e.student_id: e for e in examine_class(tasks, assignment, config_path, boilerplate, jobs)
+        e.student_id: e
+        for e in examine_class(tasks, assignment, config_path, boilerplate, jobs, on_progress)
     }
     unreadable |= {s: e.problem for s, e in examined.items() if e.problem}
     order = [e.student_id for e in entries]

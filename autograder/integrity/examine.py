@@ -9,7 +9,7 @@ whose cost grows with the class; the comparisons that follow use indexes in one 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -100,10 +100,12 @@ def examine_class(
     config_path: Path,
     boilerplate: np.ndarray,
     jobs: int,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Examined]:
     """:func:`examine` every task in ``jobs`` processes; one result per task, in order.
 
     A task whose process failed or died is examined as unreadable, with the reason.
+    ``on_progress(done, total)`` is called after each task.
     """
     if not tasks:
         return []
@@ -142,6 +144,8 @@ def examine_class(
                     done[task.student_id] = future.result()
                 except Exception as error:  # the process failed or died on this one
                     done[task.student_id] = failed(task, f"examining it failed ({error})")
+                if on_progress:
+                    on_progress(len(done), len(tasks))
     except KeyboardInterrupt:
         for process in list(getattr(executor, "_processes", {}).values()):
             process.terminate()

@@ -106,7 +106,7 @@ STYLE = (
     "table{border-collapse:collapse;margin:.5em 0}"
     "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;vertical-align:top}"
     "pre{background:#f6f6f6;padding:.5em;overflow-x:auto;font-size:90%;margin:.2em 0}"
-    ".side{display:grid;grid-template-columns:1fr 1fr;gap:1em}"
+    ".side{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1em}"
     "section{border-top:1px solid #ccc;margin-top:1.5em}"
     ".flag{color:#a33;font-weight:bold}"
 )
