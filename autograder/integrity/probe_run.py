@@ -114,7 +114,6 @@ def run_probes(
     if submission.problem:
         return StudentAnswers(task.student_id, problem=submission.problem)
     scratch_root = Path(tempfile.mkdtemp(prefix="autograder-probe-"))
-    answers: dict[str, tuple[Answer, ...]] = {}
     try:
         sandbox = Sandbox(
             module_name=assignment.module,
@@ -129,13 +128,24 @@ def run_probes(
             load = sandbox.load()
             if load.failure:
                 return StudentAnswers(task.student_id, problem=load.failure)
-            for function in task.functions:
-                answers[function] = tuple(
-                    _call(sandbox, function, args, kwargs) for args, kwargs in probes[function]
-                )
+            answers = probe_sandbox(sandbox, probes, task.functions)
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
     return StudentAnswers(task.student_id, answers, dict(task.not_probed))
+
+
+def probe_sandbox(
+    sandbox: Sandbox, probes: dict[str, list[Probe]], functions: tuple[str, ...]
+) -> dict[str, tuple[Answer, ...]]:
+    """Call each of ``functions`` on its probes in an open, loaded ``sandbox`` (no stand-ins).
+
+    Usable by grading too: called on the grading sandbox before it closes, it would give the
+    answers for about a millisecond a call, with no sandbox of its own.
+    """
+    return {
+        function: tuple(_call(sandbox, function, args, kwargs) for args, kwargs in probes[function])
+        for function in functions
+    }
 
 
 def _call(sandbox: Sandbox, function: str, args: tuple, kwargs: dict) -> Answer:
