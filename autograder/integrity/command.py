@@ -59,8 +59,10 @@ class IntegrityReport:
 
     def line(self) -> str:
         """One line for the terminal."""
+        count = len(self.pairs)
         return (
-            f"Integrity report: {len(self.pairs)} pairs worth a look, {self.flagged} flagged "
+            f"Integrity report: {count} pair{'' if count == 1 else 's'} worth a look, "
+            f"{self.flagged} flagged "
             f"({self.html.name}, {self.csv.name}; {self.seconds:.1f} s)"
         )
 

@@ -125,8 +125,8 @@ def similarity_html(rows: Sequence[Pair], inputs: ReportInputs, units_of: UnitsO
         "side by side, and talk with the students, before drawing any conclusion. Similar work "
         "has innocent causes too (studying together, the same tutor, the same example "
         "found online), and a pair that is not listed is not thereby cleared.</p>",
-        f"<p>{inputs.students} submissions; {len(rows)} pairs worth a look, "
-        f"{len(flagged)} of them flagged.</p>",
+        f"<p>{inputs.students} submission{'' if inputs.students == 1 else 's'}; {len(rows)} "
+        f"pair{'' if len(rows) == 1 else 's'} worth a look, {len(flagged)} of them flagged.</p>",
     ]
     if rows:
         parts.append(
