@@ -26,6 +26,7 @@ from autograder.batch.discover import (
     MAX_METADATA_BYTES,
     DiscoveryError,
     Entry,
+    Member,
     discover,
     read_metadata,
     safe_id,
@@ -198,6 +199,61 @@ def test_a_canvas_student_without_code_is_an_entry_with_a_problem(tmp_path):
     assert entries["4712"].name == "doejane"
 
 
+# -- Canvas file names (canvas-lms lib/content_zipper.rb) ------------------------------------------
+# A file is "<name>[_LATE]_<user id>_<file id>_<original name>": name is the sortable name's word
+# characters lower-cased ("Doe, Jane" -> doejane), _LATE marks a late submission, the file id is
+# the upload's attachment id (a later upload has a higher one), and Canvas renames a file uploaded
+# again under a name already used "<stem>-1<suffix>". A text entry is "<name>[_LATE]_<user>_text.html".
+
+
+def test_a_canvas_file_name_gives_the_user_id_the_name_and_the_late_flag(tmp_path):
+    shutil.copy(CORRECT, tmp_path / f"lovelaceada_4711_998_{MODULE}.py")
+    shutil.copy(FLIPPED, tmp_path / f"doejane_LATE_4712_999_{MODULE}.py")
+    shutil.copy(CORRECT, tmp_path / "obrien_pat_4713_1000_hw_1_2.py")  # "_1_2" is no id
+    entries = by_id(discover(tmp_path, MODULE, MODULE))
+    assert sorted(entries) == ["4711", "4712", "4713"]
+    ada, jane, pat = entries["4711"], entries["4712"], entries["4713"]
+    assert (ada.name, ada.late, ada.layout, ada.problem) == ("lovelaceada", False, "canvas", None)
+    assert (jane.name, jane.late) == ("doejane", True)
+    assert (pat.name, pat.path.name) == ("obrien_pat", "obrien_pat_4713_1000_hw_1_2.py")
+    assert ada.students == (Member("4711", "lovelaceada", canvas_id="4711"),)
+    assert jane.students == (Member("4712", "doejane", canvas_id="4712"),)
+
+
+def test_the_newest_upload_of_the_module_file_is_graded_whatever_the_file_times(tmp_path):
+    first = tmp_path / f"lovelaceada_4711_998_{MODULE}.py"
+    again = tmp_path / f"lovelaceada_4711_1003_{MODULE}-1.py"  # uploaded again: Canvas adds -1
+    helper = tmp_path / "lovelaceada_4711_1004_helpers.py"  # a later file, not the module
+    shutil.copy(FLIPPED, first)
+    shutil.copy(CORRECT, again)
+    helper.write_text("def unused():\n    return 1\n")
+    os.utime(first, (3_000_000, 3_000_000))  # a zip's times say nothing: the file id decides
+    os.utime(again, (1_000_000, 1_000_000))
+    (entry,) = discover(tmp_path, MODULE, MODULE)
+    assert (entry.student_id, entry.path, entry.problem) == ("4711", again, None)
+
+
+def test_canvas_files_uploaded_under_other_names_are_not_guessed_between(tmp_path):
+    shutil.copy(CORRECT, tmp_path / "lovelaceada_4711_998_solution.py")
+    shutil.copy(FLIPPED, tmp_path / "lovelaceada_4711_999_other.py")
+    shutil.copy(FLIPPED, tmp_path / "doejane_4712_1000_solution.py")
+    shutil.copy(CORRECT, tmp_path / "doejane_4712_1001_solution-1.py")  # the same file, again
+    entries = by_id(discover(tmp_path, MODULE, MODULE))
+    problem = one_line(entries["4711"].problem)
+    assert "_solution.py" in problem and "_other.py" in problem and f"{MODULE}.py" in problem
+    assert entries["4712"].problem is None
+    assert entries["4712"].path.name == "doejane_4712_1001_solution-1.py"
+
+
+def test_a_canvas_student_with_only_a_text_entry_is_in_the_class_with_a_problem(tmp_path):
+    shutil.copy(CORRECT, tmp_path / f"lovelaceada_4711_998_{MODULE}.py")
+    (tmp_path / "doejane_LATE_4712_text.html").write_text("<p>my answer</p>")
+    entries = by_id(discover(tmp_path, MODULE, MODULE))
+    jane = entries["4712"]
+    assert "doejane_LATE_4712_text.html" in one_line(jane.problem)
+    assert (jane.name, jane.late, jane.students[0].canvas_id) == ("doejane", True, "4712")
+
+
 # -- links, pipes --------------------------------------------------------------------------------
 
 
@@ -270,6 +326,75 @@ def test_a_gradescope_submission_that_cannot_be_graded_is_an_entry(tmp_path):
     entries = by_id(discover(tmp_path, MODULE, MODULE))
     assert entries["42"].problem is None and entries["42"].name == "Ada"
     assert one_line(entries["bea@example.org"].problem)  # an sid that is a list is not an id
+
+
+GROUP_METADATA = """\
+submission_1001:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '06001'
+    :email: ada@example.org
+  - :name: Bea Bell
+    :sid: '06002'
+    :email: bea@example.org
+  - :name: Cid Cole
+    :email: cid@example.org
+  :created_at: 2024-03-01 10:00:00.000000000 Z
+submission_1002:
+  :submitters:
+  - :name: Dan Doe
+    :sid: '06004'
+    :email: dan@example.org
+  :created_at: 2024-03-01 11:00:00.000000000 Z
+"""
+
+
+def test_a_gradescope_group_is_one_entry_with_every_member(tmp_path):
+    export = gradescope_export(tmp_path, GROUP_METADATA)
+    shutil.copy(FLIPPED, export / "submission_1002" / f"{MODULE}.py")
+    group, dan = discover(tmp_path, MODULE, MODULE)
+    assert (group.student_id, group.path.name, group.problem) == ("06001", "submission_1001", None)
+    assert group.students == (
+        Member("06001", "Ada Lovelace", "ada@example.org"),
+        Member("06002", "Bea Bell", "bea@example.org"),
+        Member("cid@example.org", "Cid Cole", "cid@example.org"),  # no sid: the email
+    )
+    assert dan.students == (Member("06004", "Dan Doe", "dan@example.org"),)
+
+
+def test_a_student_in_two_gradescope_submissions_belongs_to_the_newest(tmp_path):
+    metadata = (
+        "submission_1001:\n  :submitters:\n  - {':sid': 'a'}\n  - {':sid': 'b'}\n"
+        "  :created_at: 2024-03-02 10:00:00 Z\n"
+        "submission_1002:\n  :submitters:\n  - {':sid': 'b'}\n"
+        "  :created_at: 2024-03-03 10:00:00 Z\n"
+        "submission_1003:\n  :submitters:\n  - {':sid': 'a'}\n"
+        "  :created_at: 2024-03-01 10:00:00 Z\n"
+    )
+    export = gradescope_export(tmp_path, metadata)
+    for number in (1002, 1003):
+        (export / f"submission_{number}").mkdir(exist_ok=True)
+        shutil.copy(CORRECT, export / f"submission_{number}" / f"{MODULE}.py")
+    entries = by_id(discover(tmp_path, MODULE, MODULE))
+    # b's newest is 1002; a's is 1001 (1003 is older), which keeps a only and is named after a
+    assert {i: e.path.name for i, e in entries.items()} == {
+        "a": "submission_1001",
+        "b": "submission_1002",
+    }
+    assert [m.student_id for m in entries["a"].students] == ["a"]
+
+
+def test_gradescope_members_without_sid_or_email_are_told_apart(tmp_path):
+    gradescope_export(
+        tmp_path,
+        "submission_1001:\n  :submitters:\n  - {':name': 'Ann'}\n  - {':name': 'Ben'}\n"
+        "  - {':name': 'Ann'}\n  - not a mapping\n",
+    )
+    entries = by_id(discover(tmp_path, MODULE, MODULE))
+    (entry,) = [e for e in entries.values() if e.path.name == "submission_1001"]
+    ids = [m.student_id for m in entry.students]
+    assert ids == ["submission_1001", "submission_1001-2", "submission_1001-3"]
+    assert [m.name for m in entry.students] == ["Ann", "Ben", "Ann"]
 
 
 ALIAS_BOMB = "\n".join(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.export.roster import COLUMNS, Roster, RosterError, load_roster
+from autograder.export.roster import COLUMNS, Known, Roster, RosterError, load_roster, with_known
 
 
 def write(tmp_path: Path, text: str, name: str = "roster.csv") -> Path:
@@ -113,3 +113,84 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path):
 def test_a_missing_file(tmp_path):
     with pytest.raises(RosterError, match=r"roster.csv: no such file"):
         load_roster(tmp_path / "roster.csv")
+
+
+# -- what the submissions say fills what the roster leaves blank (with_known) ---------------------
+
+
+def test_without_a_roster_a_canvas_student_is_named_by_the_file_and_has_no_sis_ids():
+    jane = Known("4712", name="doejane", canvas_id="4712", sis_from_submission=False)
+    entry = with_known(None, [jane]).entry("4712")
+    assert (entry.name, entry.canvas_id) == ("doejane", "4712")
+    # a Canvas user id is no SIS id: Canvas would match it against another student's SIS id
+    assert entry.sis_user_id == entry.sis_login_id == ""
+    assert entry.lti_user_id == "4712"  # a push resolves it through class.json's canvas_id
+
+
+def test_the_roster_overrides_the_name_and_gives_the_sis_ids(tmp_path):
+    roster = load_roster(
+        write(tmp_path, 'submission,name,sis_user_id,section\n4712,"Doe, Jane",S002,Sec 1\n')
+    )
+    known = [
+        Known("4712", name="doejane", canvas_id="4712", sis_from_submission=False),
+        Known("4711", name="lovelaceada", canvas_id="4711", sis_from_submission=False),
+    ]
+    people = with_known(roster, known)
+    jane, ada = people.entry("4712"), people.entry("4711")
+    assert (jane.name, jane.canvas_id, jane.sis_user_id, jane.sis_login_id, jane.section) == (
+        "Doe, Jane",
+        "4712",
+        "S002",
+        "",  # the roster leaves it blank, and the Canvas user id does not stand in
+        "Sec 1",
+    )
+    assert (ada.name, ada.sis_user_id) == ("lovelaceada", "")  # not in the roster
+    assert people.given["4712"]["name"] == "Doe, Jane" and dict(people.given["4711"]) == {}
+
+
+def test_a_canvas_student_is_found_by_the_roster_s_canvas_id(tmp_path):
+    roster = load_roster(
+        write(tmp_path, "submission,name,canvas_id,email\njane,Jane Doe,4712,j@x.org\n")
+    )
+    entry = with_known(
+        roster, [Known("4712", "doejane", canvas_id="4712", sis_from_submission=False)]
+    ).entry("4712")
+    assert (entry.submission, entry.name, entry.email, entry.sis_user_id) == (
+        "4712",
+        "Jane Doe",
+        "j@x.org",
+        "",
+    )
+
+
+def test_a_roster_canvas_id_that_contradicts_the_file_name_is_one_sentence(tmp_path):
+    path = write(tmp_path, "submission,canvas_id\n4712,999\n")
+    with pytest.raises(RosterError) as error:
+        with_known(load_roster(path), [Known("4712", canvas_id="4712", sis_from_submission=False)])
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and "999" in message and "4712" in message
+    assert "\n" not in message
+
+
+def test_a_gradescope_member_s_email_fills_a_blank_and_the_id_stands_in_for_sis(tmp_path):
+    roster = load_roster(
+        write(tmp_path, "submission,email,sis_login_id\n06002,bea@uni.edu,bbell\n")
+    )
+    known = [
+        Known("06001", "Ada Lovelace", "ada@example.org"),
+        Known("06002", "Bea Bell", "bea@example.org"),
+    ]
+    people = with_known(roster, known)
+    ada, bea = people.entry("06001"), people.entry("06002")
+    assert (ada.name, ada.email, ada.sis_user_id, ada.sis_login_id) == (
+        "Ada Lovelace",
+        "ada@example.org",
+        "06001",
+        "06001",
+    )
+    assert (bea.name, bea.email, bea.sis_user_id, bea.sis_login_id) == (
+        "Bea Bell",
+        "bea@uni.edu",
+        "06002",
+        "bbell",
+    )

@@ -20,8 +20,14 @@ from pathlib import Path
 import pytest
 from test_export_common import graded, not_graded, small_assignment
 
-from autograder.batch.command import NO_RESULT, class_students, write_class_files
-from autograder.batch.discover import Entry
+from autograder.batch.command import (
+    NO_RESULT,
+    class_rows,
+    class_students,
+    class_summary,
+    write_class_files,
+)
+from autograder.batch.discover import Entry, Member
 from autograder.batch.runner import BatchOutcome
 from autograder.batch.summary import class_statistics, summary_html, summary_markdown, summary_text
 from autograder.export.roster import load_roster
@@ -79,8 +85,11 @@ def test_class_json_lists_every_entry_in_order_with_its_reason(class_files):
 
 def test_the_exports_have_a_blank_score_for_each_student_not_graded(class_files):
     with open(class_files / "grades.csv", newline="", encoding="utf-8") as stream:
-        canvas = {row[0]: row[5] for row in list(csv.reader(stream))[2:]}
+        rows = list(csv.reader(stream))[2:]
+    # SIS User ID is the submission name (no roster); Student is the name the entry carries
+    canvas = {row[2]: row[5] for row in rows}
     assert canvas == {"ada": "6", "bob": "4.5", "carol": "", "dan": "", "zed": ""}
+    assert {row[2]: row[0] for row in rows} == {s: f"name of {s}" for s in canvas}
     with open(class_files / "moodle.csv", newline="", encoding="utf-8") as stream:
         moodle = {row["student_id"]: row["score"] for row in csv.DictReader(stream)}
     assert moodle == canvas
@@ -94,7 +103,7 @@ def test_the_exports_have_a_blank_score_for_each_student_not_graded(class_files)
 
 def test_the_summary_lists_every_student_not_graded_with_the_reason_in_order(class_files):
     markdown = (class_files / "summary.md").read_text(encoding="utf-8")
-    section = markdown.split("## Not graded", 1)[1]
+    section = markdown.split("## Not graded", 1)[1].split("\n## ", 1)[0]
     who = re.findall(r"^\| (\w+) \| (.*) \|$", section, re.MULTILINE)
     assert [w for w, _ in who if w not in ("student",)] == ["zed", "carol", "dan"]
     assert "students: 5, graded: 2, not graded: 3" in markdown
@@ -113,7 +122,8 @@ def test_an_id_or_name_that_a_spreadsheet_would_run_is_neutralised(tmp_path):
     roster.write_text(
         'submission,name\nada,"=HYPERLINK(""http://evil.example"",""Click"")"\n', encoding="utf-8"
     )
-    entry_list = entries("ada", "@SUM(A1)", "-2+3")
+    # without a name of their own, the ids stand in for the names in the Student column
+    entry_list = [Entry(i, Path(f"/nowhere/{i}.py")) for i in ("ada", "@SUM(A1)", "-2+3")]
     outcome = BatchOutcome(
         students=(graded("ada"), graded("@SUM(A1)"), graded("-2+3", score=4.5)),
         graded=3,
@@ -148,7 +158,8 @@ def test_the_terminal_summary_writes_control_characters_out():
 
 def test_the_markdown_summary_keeps_a_hostile_reason_in_its_cell():
     markdown = summary_markdown(stats_with_hostile_reason(), [])
-    (row,) = [line for line in markdown.splitlines() if line.startswith("| eve |")]
+    section = markdown.split("## Not graded", 1)[1].split("\n## ", 1)[0]
+    (row,) = [line for line in section.splitlines() if line.startswith("| eve |")]
     assert len(re.findall(r"(?<!\\)\|", row)) == 3  # two cells: the reason's | is escaped
     assert "<script" not in markdown and "\x1b" not in markdown
 
@@ -156,3 +167,110 @@ def test_the_markdown_summary_keeps_a_hostile_reason_in_its_cell():
 def test_the_html_summary_escapes_a_hostile_reason():
     page = summary_html(stats_with_hostile_reason(), {})
     assert "<script" not in page and "&lt;script&gt;" in page and "\x1b" not in page
+
+
+# -- a group's submission gives each member a row; a late student is marked -----------------------
+
+
+def group_and_late_class() -> tuple[list[Entry], BatchOutcome]:
+    """A Gradescope-style group of three (one submission, one result, under the first member's
+    id) and a Canvas-style late student."""
+    group = Entry(
+        "06001",
+        Path("/nowhere/submission_1001"),
+        "Ada",
+        "gradescope",
+        members=(
+            Member("06001", "Ada", "ada@example.org"),
+            Member("06002", "Bea", "bea@example.org"),
+            Member("cid@example.org", "Cid", "cid@example.org"),
+        ),
+    )
+    jane = Entry(
+        "4712",
+        Path("/nowhere/doejane_LATE_4712_999_regression_losses.py"),
+        "doejane",
+        "canvas",
+        late=True,
+        members=(Member("4712", "doejane", canvas_id="4712"),),
+    )
+    outcome = BatchOutcome(
+        students=(graded("06001", score=4.5), graded("4712")), graded=2, reused=0, wall_seconds=1.0
+    )
+    return [group, jane], outcome
+
+
+@pytest.fixture(scope="module")
+def group_files(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("group")
+    entry_list, outcome = group_and_late_class()
+    written = write_class_files(entry_list, outcome, small_assignment(), out, None, 7)
+    assert [s.student_id for s in written] == ["06001", "06002", "cid@example.org", "4712"]
+    return out
+
+
+def test_class_json_has_a_row_per_member_pointing_at_the_one_result(group_files):
+    rows = json.loads((group_files / "class.json").read_text(encoding="utf-8"))["students"]
+    by_id = {r["student"]: r for r in rows}
+    group = ["06001", "06002", "cid@example.org"]
+    for member, name in zip(group, ("Ada", "Bea", "Cid"), strict=True):
+        row = by_id[member]
+        assert (row["name"], row["graded"], row["score"]) == (name, True, 4.5)
+        assert (row["results"], row["group"], row["late"]) == ("06001/results.json", group, False)
+        assert row["canvas_id"] is None
+    assert by_id["cid@example.org"]["email"] == "cid@example.org"
+    jane = by_id["4712"]
+    assert (jane["name"], jane["canvas_id"], jane["late"], jane["group"]) == (
+        "doejane",
+        "4712",
+        True,
+        None,
+    )
+
+
+def test_every_export_has_a_row_per_member_with_the_group_s_score(group_files):
+    with open(group_files / "grades.csv", newline="", encoding="utf-8") as stream:
+        canvas = list(csv.reader(stream))[2:]
+    # Student, ID, SIS User ID, SIS Login ID, Section, score: the Gradescope ids stand in for
+    # the SIS ids; the Canvas student has her user id in ID and no SIS ids
+    assert sorted(canvas) == [
+        ["Ada", "", "06001", "06001", "", "4.5"],
+        ["Bea", "", "06002", "06002", "", "4.5"],
+        ["Cid", "", "cid@example.org", "cid@example.org", "", "4.5"],
+        ["doejane", "4712", "", "", "", "6"],
+    ]
+    with open(group_files / "moodle.csv", newline="", encoding="utf-8") as stream:
+        moodle = {r["student_id"]: (r["email"], r["score"]) for r in csv.DictReader(stream)}
+    assert moodle == {
+        "06001": ("ada@example.org", "4.5"),
+        "06002": ("bea@example.org", "4.5"),
+        "cid@example.org": ("cid@example.org", "4.5"),
+        "4712": ("", "6"),
+    }
+    lines = (group_files / "scores.jsonl").read_text(encoding="utf-8").splitlines()
+    scores = {s["userId"]: s.get("scoreGiven") for s in map(json.loads, lines)}
+    assert scores == {"06001": 4.5, "06002": 4.5, "cid@example.org": 4.5, "4712": 6.0}
+
+
+def test_the_summary_lists_every_member_marks_the_late_and_times_a_group_once(group_files):
+    markdown = (group_files / "summary.md").read_text(encoding="utf-8")
+    assert "students: 4, graded: 4, not graded: 0" in markdown
+    students = markdown.split("## Students", 1)[1]
+    assert r"| 06002 | Bea | 4.5 |  | 06001, 06002, cid@example\.org |" in students  # . escaped
+    assert "| 4712 | doejane | 6 | LATE |  |" in students
+    assert "- handed in late: 1" in markdown
+    slowest = markdown.split("## Slowest submissions", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\| (.+?) \| [\d.]+ \|$", slowest, re.MULTILINE) == [
+        r"06001 \+ 06002 \+ cid@example\.org",
+        "4712",
+    ]
+    page = (group_files / "summary.html").read_text(encoding="utf-8")
+    assert "Handed in late: 4712 (doejane)." in page and "<td>LATE</td>" in page
+
+
+def test_the_terminal_summary_names_the_late_students():
+    entry_list, outcome = group_and_late_class()
+    rows = class_rows(entry_list, outcome)
+    assert [r.student.student_id for r in rows] == ["06001", "06002", "cid@example.org", "4712"]
+    text = summary_text(class_summary(rows, small_assignment()))
+    assert "  LATE (1): 4712 (doejane)" in text.splitlines()

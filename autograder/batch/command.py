@@ -7,9 +7,14 @@ summary. Class files are written only when every student has been
 processed, each atomically, so an interrupted run never leaves a half-class
 gradebook behind; rerun the same command to resume.
 
-Every class file lists every submission found: one that is not graded
-(grading failed or could not be attempted) is there with its reason and no
-score. Whatever is printed passes through
+Every class file lists every student found, each on their own row: a
+submission is graded once (one results folder, named by the entry's id), and
+every student it belongs to (each member of a Gradescope group) gets a row
+with its grade, pointing at that folder. One that is not graded (grading
+failed or could not be attempted) is there with its reason and no score. The
+student's name, Canvas user id and email come from the roster where it gives
+them, else from the export (a Canvas file name, Gradescope's metadata); see
+:func:`autograder.export.roster.with_known`. Whatever is printed passes through
 :func:`autograder.report.terminal_text`: student ids are file names and
 reasons are exception messages, either may hold terminal escape sequences.
 """
@@ -20,14 +25,22 @@ import argparse
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.batch.discover import DiscoveryError, Entry, discover, unpack_zip
+from autograder.batch.discover import DiscoveryError, Entry, Member, discover, unpack_zip
 from autograder.batch.runner import BatchOutcome, Progress, default_jobs, grade_batch
-from autograder.batch.summary import class_statistics, summary_text, write_summary
+from autograder.batch.summary import (
+    ClassStatistics,
+    Who,
+    class_statistics,
+    summary_text,
+    write_summary,
+)
 from autograder.config import AssignmentConfig, GradingConfig
-from autograder.export.roster import Roster
+from autograder.export.roster import Known, Roster, RosterError, with_known
 from autograder.grading.results import StudentResult, write_json_atomic, write_text_atomic
 from autograder.report import terminal_text
 
@@ -42,7 +55,7 @@ def grade_class(
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     roster = None
     if options.roster is not None:
-        from autograder.export.roster import RosterError, load_roster
+        from autograder.export.roster import load_roster
 
         try:
             roster = load_roster(options.roster)
@@ -64,8 +77,14 @@ def grade_class(
             if unpacked is not None:  # name the zip the user gave, not our temporary copy
                 message = message.replace(str(unpacked), str(options.submissions))
             raise UsageError(message) from None
+        try:  # a roster that contradicts the export stops the run before anything is graded
+            with_known(roster, known_students(entries))
+        except RosterError as error:
+            raise UsageError(str(error)) from None
         out.mkdir(parents=True, exist_ok=True)
         layout = entries[0].layout if entries else "plain"
+        people = sum(len(e.students) for e in entries)
+        groups = f" of {people} students" if people != len(entries) else ""
         chosen = (
             ""
             if options.assignment or len(config.assignments) == 1
@@ -73,7 +92,8 @@ def grade_class(
         )
         print(
             terminal_text(
-                f"Grading {len(entries)} submissions ({layout} layout) of {assignment.name!r}"
+                f"Grading {len(entries)} submissions{groups} ({layout} layout) of "
+                f"{assignment.name!r}"
                 f"{chosen} with {jobs} grader processes into {out}"
             )
         )
@@ -100,10 +120,8 @@ def grade_class(
             file=sys.stderr,
         )
         return 130
-    students = write_class_files(
-        entries, outcome, assignment, out, roster, options.canvas_assignment_id
-    )
-    stats = class_statistics(students, assignment.name, assignment.max_score)
+    write_class_files(entries, outcome, assignment, out, roster, options.canvas_assignment_id)
+    stats = class_summary(class_rows(entries, outcome), assignment)
     print(
         terminal_text(summary_text(stats, reused=outcome.reused, wall_seconds=outcome.wall_seconds))
     )
@@ -119,6 +137,21 @@ def grade_class(
 NO_RESULT = "not graded: the batch produced no result for this submission"
 
 
+@dataclass(frozen=True)
+class ClassRow:
+    """One student's row of the class files: who they are, the submission graded for them,
+    and its result under their own id."""
+
+    member: Member
+    entry: Entry
+    student: StudentResult
+
+    @property
+    def results(self) -> str | None:
+        """The submission's results.json, relative to OUT (shared by a group), or None."""
+        return f"{self.entry.student_id}/results.json" if self.student.result is not None else None
+
+
 def class_students(entries: list[Entry], outcome: BatchOutcome) -> list[StudentResult]:
     """One StudentResult per entry, in the entries' order; an entry the outcome lacks is not
     graded (NO_RESULT), so no class file can leave a student out."""
@@ -126,6 +159,54 @@ def class_students(entries: list[Entry], outcome: BatchOutcome) -> list[StudentR
     return [
         results.get(e.student_id, StudentResult(e.student_id, None, NO_RESULT)) for e in entries
     ]
+
+
+def class_rows(entries: list[Entry], outcome: BatchOutcome) -> list[ClassRow]:
+    """Every student of every entry (:attr:`Entry.students`), in the entries' order, each with
+    the entry's result (:func:`class_students`) under the student's own id."""
+    rows = []
+    for entry, graded in zip(entries, class_students(entries, outcome), strict=True):
+        for member in entry.students:
+            rows.append(
+                ClassRow(
+                    member, entry, StudentResult(member.student_id, graded.result, graded.failure)
+                )
+            )
+    return rows
+
+
+def known_students(entries: Sequence[Entry]) -> list[Known]:
+    """What the export says about each student, for :func:`with_known`: a Canvas user id is
+    the student's id, but no SIS id."""
+    return [
+        Known(
+            m.student_id,
+            name=m.name,
+            email=m.email,
+            canvas_id=m.canvas_id,
+            sis_from_submission=entry.layout != "canvas",
+        )
+        for entry in entries
+        for m in entry.students
+    ]
+
+
+def class_summary(rows: Sequence[ClassRow], assignment: AssignmentConfig) -> ClassStatistics:
+    """The class statistics of ``rows``, with each student's name, lateness and group."""
+    who = {
+        row.member.student_id: Who(
+            name=row.member.name,
+            late=row.entry.late,
+            group=tuple(m.student_id for m in row.entry.members)
+            if len(row.entry.members) > 1
+            else (),
+            submission=row.entry.student_id,
+        )
+        for row in rows
+    }
+    return class_statistics(
+        [row.student for row in rows], assignment.name, assignment.max_score, who
+    )
 
 
 def write_class_files(
@@ -136,36 +217,52 @@ def write_class_files(
     roster: Roster | None,
     canvas_assignment_id: int | None,
 ) -> list[StudentResult]:
-    """class.json, the LMS exports and the summary, with every entry; return the students written.
+    """class.json, the LMS exports and the summary, a row per student; return the rows written.
 
-    class.json and the summary list the entries in their order; the gradebook
-    exports order them by name (see :mod:`autograder.export.common`). A student
-    who is not graded has no score anywhere and their reason in class.json and
-    the summary.
+    Each entry gives a row to each of its students (a Gradescope group: every member, with the
+    group's result). class.json and the summary list them in the entries' order; the
+    gradebook exports order them by name (see :mod:`autograder.export.common`). A student
+    who is not graded has no score anywhere and their reason in class.json and the summary.
+    Raises RosterError when the roster contradicts the export (see
+    :func:`autograder.export.roster.with_known`), before anything is written.
+
+    class.json's students: ``student`` (the row's id), ``name`` (the roster's, else the
+    export's, else ""), ``canvas_id`` (the Canvas user id from the export, else the
+    roster's, else null), ``email`` (likewise, else null), ``late``, ``group`` (every
+    member's id when the submission was a group's, else null), ``graded``, ``score``,
+    ``failure`` and ``results`` (the submission's results.json inside OUT, shared by a group).
     """
-    students = class_students(entries, outcome)
-    names = {e.student_id: e.name for e in entries}
+    rows = class_rows(entries, outcome)
+    people = with_known(roster, known_students(entries))
+    students = []
+    for row in rows:
+        s = row.student
+        person = people.entry(s.student_id)
+        cells = people.given.get(s.student_id, {})
+        students.append(
+            {
+                "student": s.student_id,
+                "name": cells.get("name") or row.member.name,
+                "canvas_id": row.member.canvas_id or person.canvas_id or None,
+                "email": person.email or None,
+                "late": row.entry.late,
+                "group": [m.student_id for m in row.entry.members]
+                if len(row.entry.members) > 1
+                else None,
+                "graded": s.graded,
+                "score": s.result.score if s.graded and s.result is not None else None,
+                "failure": s.reason,
+                "results": row.results,
+            }
+        )
     write_json_atomic(
         out / "class.json",
-        {
-            "assignment": assignment.name,
-            "max_score": assignment.max_score,
-            "students": [
-                {
-                    "student": s.student_id,
-                    "name": names.get(s.student_id, ""),
-                    "graded": s.graded,
-                    "score": s.result.score if s.graded and s.result is not None else None,
-                    "failure": s.reason,
-                    "results": f"{s.student_id}/results.json" if s.result is not None else None,
-                }
-                for s in students
-            ],
-        },
+        {"assignment": assignment.name, "max_score": assignment.max_score, "students": students},
     )
-    _write_exports(students, assignment, out, roster, canvas_assignment_id)
-    write_summary(class_statistics(students, assignment.name, assignment.max_score), out)
-    return students
+    graded = [row.student for row in rows]
+    _write_exports(graded, assignment, out, people, canvas_assignment_id)
+    write_summary(class_summary(rows, assignment), out)
+    return graded
 
 
 def _write_exports(

@@ -7,18 +7,28 @@ Layouts recognised (``module`` is the assignment's module name, e.g. ``regressio
 * **nbgrader**: ``submitted/<student>/<assignment>/`` (pass the course folder, its
   ``submitted`` folder, or nothing else); the assignment folder holds the notebook;
 * **Gradescope export** (folder or zip): ``submission_<id>/`` folders beside a
-  ``submission_metadata.yml``; the student id is the first submitter's ``sid``,
-  else their email, else ``submission_<id>``;
+  ``submission_metadata.yml``; each submitter of a submission (a group has several) is a
+  :class:`Member` whose id is their ``sid``, else their email, else ``submission_<id>``;
+  the entry's id (its results folder) is the first submitter's;
 * **Canvas "Download Submissions"** (folder or zip): files named
-  ``<name>[_LATE]_<canvas user id>_<submission id>_<original file name>``; the
-  student id is the Canvas user id, and the name part is kept as the display name.
+  ``<name>[_LATE]_<canvas user id>_<file id>_<original file name>`` (canvas-lms
+  lib/content_zipper.rb; text and URL entries are ``<name>[_LATE]_<user id>_text.html`` and
+  ``_link.html``); the student id is the Canvas user id, the name part (Canvas's sortable
+  name lower-cased without separators, e.g. ``doejane``) is kept as the name, and
+  ``_LATE`` as ``late``.
+
+Every entry says who it belongs to (:attr:`Entry.students`): one :class:`Member`, or each
+member of a Gradescope group submission, which is graded once and gives each member a row
+in the class files.
 
 Every student of the class gets an :class:`Entry`, also one whose submission cannot be
 graded (an empty folder, two different candidates, a symbolic link, a named pipe): its
-``problem`` says why, in one sentence for the instructor. Two entries never share an id:
-a Canvas or Gradescope resubmission keeps the newest file; plain-layout names that meet
-on one id become one entry with a problem; ids that differ only by case get a short
-hash, as they would share a folder on a case-insensitive file system.
+``problem`` says why, in one sentence for the instructor. Two entries never share an id,
+and no student is a member of two entries: a Canvas student's files are one entry (see
+:func:`_canvas_choice`), a Gradescope student listed in two submissions belongs to the
+newest (``:created_at``); plain-layout names that meet on one id become one entry with a
+problem; ids that differ only by case get a short hash, as they would share a folder on a
+case-insensitive file system.
 
 A zip is unpacked first (:func:`unpack_zip`), refusing members that would land outside
 the target folder, links, duplicates, very deep or long paths, and archives above a size
@@ -38,6 +48,7 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -51,9 +62,17 @@ from autograder.grading.submission import (
     shown,
 )
 
+# <name>[_LATE]_<user id>_<file id>_<original file name>: Canvas writes the name as the
+# sortable name's word characters (underscores may stay, "_<digits>_" never does: it drops
+# those underscores so that the ids can be read back), so the first "_<digits>_<digits>_"
+# after the name is the ids.
 CANVAS_NAME = re.compile(
-    r"^(?P<name>[^_]+?)(?:_late)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$", re.I
+    r"^(?P<name>.+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<file>\d+)_(?P<original>.+)$", re.S
 )
+# a text entry or a URL has no file id: <name>[_LATE]_<user id>_text.html or _link.html
+CANVAS_ONLINE = re.compile(r"^(?P<name>.+?)(?P<late>_LATE)?_(?P<user>\d+)_(?:text|link)\.html$")
+# Canvas names a file uploaded again under a name already used "<stem>-1<suffix>", "-2", ...
+CANVAS_COPY = re.compile(r"-\d+$")
 CODE_SUFFIXES = (".py", ".ipynb")
 ID_PUNCTUATION = "._@+-"
 MAX_ID_BYTES = 120  # UTF-8 bytes kept of a name (then "-" and an 8-digit hash at most)
@@ -72,9 +91,29 @@ class DiscoveryError(Exception):
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One student's submission: an id safe to use as a folder name, the path, a display name.
+class Member:
+    """One student a submission belongs to, as the export names them.
 
+    ``student_id`` is unique in the class: the student's row in every class file (and the
+    key of the roster's ``submission`` column). ``name`` and ``email`` are what the export
+    says (Gradescope's metadata, a Canvas file name), ``canvas_id`` the Canvas user id a
+    Canvas file name carries; each is "" when the export does not say.
+    """
+
+    student_id: str
+    name: str = ""
+    email: str = ""
+    canvas_id: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One submission to grade: an id safe to use as a folder name, the path, a display name.
+
+    ``student_id`` names the submission's results folder (``OUT/<student_id>/``): it is
+    graded once. ``members`` are the students it belongs to, when the export says (a
+    Gradescope group lists each member; the first one's id is ``student_id``); empty means
+    the one student ``student_id`` (see :attr:`students`). ``late`` is Canvas's ``_LATE``.
     ``problem`` is None when the submission can be graded, else one sentence for the
     instructor saying why this student cannot be (the student is still in the class).
     """
@@ -84,6 +123,13 @@ class Entry:
     name: str = ""
     layout: str = "plain"
     problem: str | None = None
+    late: bool = False
+    members: tuple[Member, ...] = ()
+
+    @property
+    def students(self) -> tuple[Member, ...]:
+        """Who this submission is graded for: ``members``, else the entry's own id and name."""
+        return self.members or (Member(self.student_id, self.name),)
 
 
 # -- ids ---------------------------------------------------------------------------------------
@@ -280,7 +326,7 @@ def discover(
     elif layout == "gradescope":
         entries = _gradescope(folder, module, functions)
     elif layout == "canvas":
-        entries = _canvas(folder)
+        entries = _canvas(folder, module)
     else:
         entries = _plain(folder, module, functions)
     if not entries:
@@ -398,7 +444,7 @@ def _gradescope(folder: Path, module: str, functions: Sequence[str] | None) -> l
     metadata_file = _metadata_file(folder)
     assert metadata_file is not None
     metadata = read_metadata(metadata_file)
-    entries = []
+    candidates = []
     for path in _children(metadata_file.parent):
         if not path.name.startswith("submission_") or path.name == METADATA:
             continue
@@ -406,12 +452,76 @@ def _gradescope(folder: Path, module: str, functions: Sequence[str] | None) -> l
         if kind == "file":
             continue
         info = metadata.get(path.name)
-        submitters = info.get(":submitters") if isinstance(info, dict) else None
-        first = submitters[0] if isinstance(submitters, list) and submitters else None
-        first = first if isinstance(first, dict) else {}
-        raw = _text(first.get(":sid")) or _text(first.get(":email")) or path.name
-        name = _text(first.get(":name"))
-        entries.append(_entry(safe_id(raw), path, module, functions, name, "gradescope"))
+        info = info if isinstance(info, dict) else {}
+        members = _submitters(info.get(":submitters"), path.name)
+        first = members[0]
+        entry = _entry(first.student_id, path, module, functions, first.name, "gradescope")
+        candidates.append(
+            (_created(info.get(":created_at"), path), dataclasses.replace(entry, members=members))
+        )
+    return _claim(candidates)
+
+
+def _submitters(submitters: object, folder_name: str) -> tuple[Member, ...]:
+    """The members of one submission from its ``:submitters`` list (each a mapping with
+    ``:name``, ``:sid`` and ``:email``); the folder name stands in for a member without
+    an sid or email (numbered from the second such member on). A person listed twice in
+    one submission is one member; no usable submitter at all is one member, the folder."""
+    people = submitters if isinstance(submitters, list) else []
+    members: dict[str, Member] = {}
+    for person in people:
+        if not isinstance(person, dict):
+            continue
+        email = _text(person.get(":email"))
+        raw = _text(person.get(":sid")) or email
+        student_id = safe_id(raw) if raw else safe_id(folder_name)
+        if not raw and student_id in members:
+            student_id = safe_id(f"{folder_name}-{len(members) + 1}")
+        if student_id not in members:
+            members[student_id] = Member(student_id, _text(person.get(":name")), email)
+    return tuple(members.values()) or (Member(safe_id(folder_name)),)
+
+
+def _created(created_at: object, path: Path) -> float:
+    """When a submission was made: Gradescope's ``:created_at`` (YAML reads it as a
+    datetime; a naive one is UTC), else the folder's modification time."""
+    moment = created_at
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.strip().replace(" Z", "+00:00"))
+        except ValueError:
+            moment = None
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            return moment.timestamp()
+        except (OverflowError, OSError, ValueError):
+            pass
+    try:
+        return os.lstat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _claim(candidates: list[tuple[float, Entry]]) -> list[Entry]:
+    """Each student in one submission only: the newest that lists them (a Gradescope export
+    lists each student once; a merged or edited one may not). A submission keeps the
+    members no newer one claimed, its id becoming its first remaining member's; one whose
+    members all have a newer submission is left out, as a resubmission is."""
+    claimed: set[str] = set()
+    entries = []
+    for _, entry in sorted(candidates, key=lambda c: (c[0], c[1].path.name), reverse=True):
+        members = tuple(m for m in entry.members if m.student_id not in claimed)
+        if not members:
+            continue
+        claimed.update(m.student_id for m in members)
+        if members != entry.members:
+            first = members[0]
+            entry = dataclasses.replace(
+                entry, student_id=first.student_id, name=first.name, members=members
+            )
+        entries.append(entry)
     return entries
 
 
@@ -504,40 +614,94 @@ def _node_children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _canvas(folder: Path) -> list[Entry]:
-    by_user: dict[str, list[tuple[Path, str, str]]] = {}
+@dataclass(frozen=True)
+class _CanvasFile:
+    """One file of a Canvas zip, read from its name."""
+
+    path: Path
+    kind: str
+    user: str  # the Canvas user id
+    name: str
+    late: bool
+    file_id: int  # -1 for a text entry or URL (no file)
+    original: str  # the file name the student uploaded ("" for a text entry or URL)
+
+
+def _canvas_file(path: Path) -> _CanvasFile | None:
+    match = CANVAS_NAME.match(path.name)
+    if match:
+        file_id, original = int(match["file"]), match["original"]
+    else:
+        match = CANVAS_ONLINE.match(path.name)
+        if not match:
+            return None
+        file_id, original = -1, ""
+    return _CanvasFile(
+        path, _kind(path), match["user"], match["name"], bool(match["late"]), file_id, original
+    )
+
+
+def _canvas(folder: Path, module: str) -> list[Entry]:
+    by_user: dict[str, list[_CanvasFile]] = {}
     for path in _children(folder):
-        match = CANVAS_NAME.match(path.name)
-        if match:
-            by_user.setdefault(match["user"], []).append((path, match["name"], _kind(path)))
+        found = _canvas_file(path)
+        if found is not None:
+            by_user.setdefault(found.user, []).append(found)
     entries = []
     for user, files in by_user.items():
-        odd = [(path, kind) for path, _, kind in files if kind not in ("file", "folder")]
-        code = [(path, name) for path, name, kind in files if kind == "file"]
-        code = [(path, name) for path, name in code if path.suffix in CODE_SUFFIXES]
-        name = files[0][1]
+        files.sort(key=lambda f: (f.file_id, f.path.name))
+        odd = [f for f in files if f.kind not in ("file", "folder")]
+        code = [f for f in files if f.kind == "file" and f.path.suffix in CODE_SUFFIXES]
         if odd:
-            entries.append(Entry(user, odd[0][0], name, "canvas", refusal(*odd[0])))
-        elif code:  # several: a resubmission; _unique keeps the newest
-            entries += [Entry(user, path, name, "canvas") for path, name in code]
+            chosen, problem = odd[0], refusal(odd[0].path, odd[0].kind)
+        elif code:
+            chosen, problem = _canvas_choice(folder, code, module)
         else:
-            handed = ", ".join(shown(path.name, 80) for path, _, _ in files)
-            entries.append(
-                Entry(
-                    user,
-                    files[0][0],
-                    name,
-                    "canvas",
-                    f"{shown(folder)}: this student handed in only {handed}, neither a .py file "
-                    "nor a notebook",
-                )
+            handed = ", ".join(shown(f.path.name, 80) for f in files)
+            chosen = files[-1]
+            problem = (
+                f"{shown(folder)}: this student handed in only {handed}, neither a .py file "
+                "nor a notebook"
             )
+        member = Member(user, chosen.name, canvas_id=user)
+        entries.append(
+            Entry(user, chosen.path, chosen.name, "canvas", problem, chosen.late, (member,))
+        )
     return entries
 
 
+def _canvas_choice(
+    folder: Path, code: list[_CanvasFile], module: str
+) -> tuple[_CanvasFile, str | None]:
+    """Which of one student's code files to grade (``code`` is in upload order).
+
+    Files uploaded as ``<module>.py`` or ``<module>.ipynb`` (or again as ``<module>-1.py``,
+    ...) are the candidates when there are any, else all. The newest upload (the highest
+    file id) of the candidates is graded, unless they were uploaded under different names
+    none of which is the module's: then which one is the submission is not guessed.
+    """
+    wanted = (f"{module}.py", f"{module}.ipynb")
+    named = [f for f in code if _uploaded_as(f.original) in wanted]
+    if named:
+        return named[-1], None
+    if len({_uploaded_as(f.original) for f in code}) == 1:
+        return code[-1], None
+    handed = ", ".join(shown(f.path.name, 80) for f in code)
+    return code[-1], (
+        f"{shown(folder)}: this student handed in {handed}, none named {module}.py or "
+        f"{module}.ipynb; which one to grade is not guessed: keep only that one"
+    )
+
+
+def _uploaded_as(original: str) -> str:
+    """The name a file was first uploaded under: Canvas's "-1", "-2" suffix removed."""
+    path = Path(original)
+    return CANVAS_COPY.sub("", path.stem) + path.suffix
+
+
 def _unique(entries: list[Entry]) -> list[Entry]:
-    """One entry per id: a Canvas or Gradescope resubmission keeps its newest file; plain or
-    nbgrader entries that meet on one id become one entry with a problem (no guessing)."""
+    """One entry per id: plain or nbgrader entries that meet on one id become one entry with a
+    problem (no guessing). Canvas and Gradescope entries are one per student already."""
     groups: dict[str, list[Entry]] = {}
     for entry in entries:
         groups.setdefault(entry.student_id, []).append(entry)
@@ -545,8 +709,6 @@ def _unique(entries: list[Entry]) -> list[Entry]:
     for student_id, group in groups.items():
         if len(group) == 1:
             chosen.append(group[0])
-        elif all(e.layout in ("canvas", "gradescope") for e in group):
-            chosen.append(max(group, key=_modified))
         else:
             names = ", ".join(shown(e.path.name, 80) for e in group)
             problem = (
@@ -557,23 +719,25 @@ def _unique(entries: list[Entry]) -> list[Entry]:
     return chosen
 
 
-def _modified(entry: Entry) -> float:
-    try:
-        return os.lstat(entry.path).st_mtime
-    except OSError:
-        return 0.0
-
-
 def _distinct(entries: list[Entry]) -> list[Entry]:
     """Ids that differ only by case (Zoe, zoe) get a short hash: they would share a folder on a
-    case-insensitive file system (macOS, Windows)."""
+    case-insensitive file system (macOS, Windows). The member the entry is named after is
+    renamed with it."""
     folded: dict[str, int] = {}
     for entry in entries:
         key = entry.student_id.casefold()
         folded[key] = folded.get(key, 0) + 1
     return [
-        dataclasses.replace(e, student_id=f"{e.student_id}-{_short_hash(e.student_id)}")
+        _renamed(e, f"{e.student_id}-{_short_hash(e.student_id)}")
         if folded[e.student_id.casefold()] > 1
         else e
         for e in entries
     ]
+
+
+def _renamed(entry: Entry, student_id: str) -> Entry:
+    members = tuple(
+        dataclasses.replace(m, student_id=student_id) if m.student_id == entry.student_id else m
+        for m in entry.members
+    )
+    return dataclasses.replace(entry, student_id=student_id, members=members)

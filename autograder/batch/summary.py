@@ -6,9 +6,13 @@ it as PNG files) and a self-contained ``summary.html`` (figures embedded).
 Figures are drawn with matplotlib's Agg backend, only when a summary is
 written, never on the grading path.
 
-Every student given is counted; those not graded (``StudentResult.graded``
-is False: grading failed or could not be attempted) are listed with their
-reason, in the order given, and are left out of the score statistics.
+Every student given is counted and has a line in the summary's table of
+students (score, name, ``LATE`` when Canvas said so, the group when the
+submission was a group's: every member has their own line with the group's
+score); those not graded (``StudentResult.graded`` is False: grading failed or
+could not be attempted) are listed with their reason, in the order given, and
+are left out of the score statistics. A group's submission is one submission:
+it is listed once among the slowest.
 Student ids and reasons may hold anything a file name or an exception
 message can: the terminal text writes control characters out, the Markdown
 escapes them (:func:`autograder.feedback.pages.markdown_inline`), the HTML
@@ -21,7 +25,7 @@ import base64
 import html
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +38,27 @@ from autograder.grading.results import (
 )
 
 SLOWEST_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who a student of the class is, beyond their id (see :func:`class_statistics`)."""
+
+    name: str = ""
+    late: bool = False  # handed in after the due date (Canvas's _LATE)
+    group: tuple[str, ...] = ()  # every member's id when their submission was a group's
+    submission: str = ""  # the submission graded for them (its results folder); "" = their id
+
+
+@dataclass(frozen=True)
+class RollLine:
+    """One student's line in the table of students; ``score`` is None when not graded."""
+
+    student: str
+    name: str
+    score: float | None
+    late: bool
+    group: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -51,14 +76,23 @@ class ClassStatistics:
     full_marks: int
     check_pass_rates: tuple[tuple[str, int, int], ...]  # (check name, passed, graded)
     misconceptions: tuple[tuple[str, str, tuple[str, ...]], ...]  # (summary, function, students)
-    slowest: tuple[tuple[str, float], ...]
+    slowest: tuple[tuple[str, float], ...]  # (submission: its students' ids, seconds)
     lowest: tuple[tuple[str, float], ...]
+    roll: tuple[RollLine, ...] = ()  # every student, in the order given
+    late: tuple[str, ...] = ()  # the students who handed in late
 
 
 def class_statistics(
-    students: Sequence[StudentResult], assignment: str, max_score: float
+    students: Sequence[StudentResult],
+    assignment: str,
+    max_score: float,
+    who: Mapping[str, Who] | None = None,
 ) -> ClassStatistics:
-    """The statistics of ``students`` (in the order given) for ``assignment`` out of ``max_score``."""
+    """The statistics of ``students`` (in the order given) for ``assignment`` out of ``max_score``.
+
+    ``who`` says, by student id, a student's name, lateness and group (default: nothing).
+    """
+    who = who or {}
     graded = [s for s in students if s.graded]
     scores = tuple(s.result.score for s in graded)
     passes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -74,7 +108,12 @@ def class_statistics(
         ((summary, function, tuple(sorted(ids))) for (summary, function), ids in mistakes.items()),
         key=lambda m: (-len(m[2]), m[0]),
     )
-    slowest = sorted(((s.student_id, s.result.execution_time) for s in graded), key=lambda p: -p[1])
+    submissions: dict[str, tuple[str, float]] = {}
+    for s in graded:  # a group's submission was graded once: list it once
+        person = who.get(s.student_id, Who())
+        label = " + ".join(person.group) if person.group else s.student_id
+        submissions.setdefault(person.submission or s.student_id, (label, s.result.execution_time))
+    slowest = sorted(submissions.values(), key=lambda p: -p[1])
     lowest = sorted(
         ((s.student_id, s.result.score) for s in graded if s.result.score < max_score),
         key=lambda p: p[1],
@@ -93,7 +132,27 @@ def class_statistics(
         misconceptions=tuple(misconceptions),
         slowest=tuple(slowest[:SLOWEST_SHOWN]),
         lowest=tuple(lowest),
+        roll=tuple(_roll_line(s, who.get(s.student_id, Who())) for s in students),
+        late=tuple(s.student_id for s in students if who.get(s.student_id, Who()).late),
     )
+
+
+def _roll_line(student: StudentResult, who: Who) -> RollLine:
+    score = student.result.score if student.graded and student.result is not None else None
+    return RollLine(student.student_id, who.name, score, who.late, who.group)
+
+
+def _late_names(stats: ClassStatistics) -> list[str]:
+    """The late students as ``id (name)``, or ``id`` when the name says nothing more."""
+    names = {line.student: line.name for line in stats.roll}
+    return [
+        f"{sid} ({names[sid]})" if names.get(sid) and names[sid] != sid else sid
+        for sid in stats.late
+    ]
+
+
+def _score_cell(line: RollLine) -> str:
+    return "not graded" if line.score is None else f"{line.score:g}"
 
 
 def summary_text(stats: ClassStatistics, reused: int = 0, wall_seconds: float | None = None) -> str:
@@ -122,6 +181,10 @@ def summary_text(stats: ClassStatistics, reused: int = 0, wall_seconds: float | 
         shown = ", ".join(f"{t(sid)} {score:g}" for sid, score in stats.lowest[:8])
         more = f" and {len(stats.lowest) - 8} more" if len(stats.lowest) > 8 else ""
         lines.append(f"  not full marks: {shown}{more}")
+    if stats.late:
+        late = _late_names(stats)
+        more = f" and {len(late) - 8} more" if len(late) > 8 else ""
+        lines.append(f"  LATE ({len(late)}): {', '.join(t(x) for x in late[:8])}{more}")
     for student, why in stats.failures:
         lines.append(f"  NOT GRADED {t(student)}: {t(why)}")
     return "\n".join(lines)
@@ -193,6 +256,10 @@ def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str
     lines.append(
         f"- students: {stats.students}, graded: {stats.graded}, not graded: {len(stats.failures)}"
     )
+    if stats.late:
+        lines.append(
+            f"- handed in late: {len(stats.late)} ({', '.join(map(m, _late_names(stats)))})"
+        )
     if stats.scores:
         lines.append(
             f"- mean score {stats.mean:.2f}, median {stats.median:g} of {stats.max_score:g}"
@@ -227,6 +294,19 @@ def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str
         lines += ["## Not graded", "", "| student | why |", "|---|---|"]
         lines += [f"| {m(sid)} | {m(why)} |" for sid, why in stats.failures]
         lines.append("")
+    if stats.roll:
+        lines += [
+            "## Students",
+            "",
+            "| student | name | score | late | group |",
+            "|---|---|---:|---|---|",
+        ]
+        lines += [
+            f"| {m(r.student)} | {m(r.name)} | {_score_cell(r)} | {'LATE' if r.late else ''} "
+            f"| {', '.join(m(g) for g in r.group)} |"
+            for r in stats.roll
+        ]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -250,6 +330,8 @@ def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
             f" Mean {stats.mean:.2f}, median {stats.median:g} of {stats.max_score:g};"
             f" {stats.full_marks} with full marks."
         )
+    if stats.late:
+        parts.append(f" Handed in late: {e(', '.join(_late_names(stats)))}.")
     parts.append("</p>")
     for name, data in figures.items():
         encoded = base64.b64encode(data).decode()
@@ -277,6 +359,15 @@ def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
     table("Not full marks", ["student", "score"], [(s, f"{v:g}") for s, v in stats.lowest])
     if stats.failures:
         table("Not graded", ["student", "why"], stats.failures)
+    if stats.roll:
+        table(
+            "Students",
+            ["student", "name", "score", "late", "group"],
+            [
+                (r.student, r.name, _score_cell(r), "LATE" if r.late else "", ", ".join(r.group))
+                for r in stats.roll
+            ],
+        )
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -24,6 +24,14 @@ its ``ID`` column as a number (Ruby's ``to_i``), so a submission named
 ``20231234`` would match whichever Canvas user has that number. ``section``
 and ``email`` stay blank.
 
+What the submissions themselves say about a student (a Canvas file name's user
+id and name, Gradescope's name and email) fills what the roster leaves blank:
+:func:`with_known` gives the roster the class files are written with. There a
+Canvas student's ``sis_user_id`` and ``sis_login_id`` stay blank unless the
+roster gives them (a Canvas user id is no SIS id), and a roster row is found
+by the Canvas user id in its ``submission`` column, else in its ``canvas_id``
+column.
+
 Every problem is one :class:`RosterError` sentence naming the file, the line
 and the column, e.g.::
 
@@ -35,7 +43,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -70,11 +78,32 @@ class RosterEntry:
 
 
 @dataclass(frozen=True)
+class Known:
+    """What the submissions say about one student (see :func:`with_known`); "" = not said.
+
+    ``sis_from_submission`` False: the submission name is not an SIS id (a Canvas user id),
+    so it never stands in for a blank ``sis_user_id`` or ``sis_login_id``.
+    """
+
+    submission: str
+    name: str = ""
+    email: str = ""
+    canvas_id: str = ""
+    sis_from_submission: bool = True
+
+
+@dataclass(frozen=True)
 class Roster:
-    """The roster's entries by submission name; empty when no roster was given."""
+    """The roster's entries by submission name; empty when no roster was given.
+
+    ``given`` holds, per listed submission, only the cells the file filled (``entries``
+    have the submission name in the blanks), so that what a submission says can fill
+    them instead (:func:`with_known`).
+    """
 
     path: Path | None = None
     entries: Mapping[str, RosterEntry] = field(default_factory=lambda: MappingProxyType({}))
+    given: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
 
     def entry(self, submission: str) -> RosterEntry:
         """The entry of ``submission``, or one made of the submission name if it is not listed."""
@@ -113,6 +142,7 @@ def load_roster(path: Path) -> Roster:
     _, header = rows[0]
     columns = _columns(path, header)
     entries: dict[str, RosterEntry] = {}
+    given: dict[str, Mapping[str, str]] = {}
     lines: dict[str, int] = {}
     for line, cells in rows[1:]:
         if not any(cell.strip() for cell in cells):
@@ -136,8 +166,59 @@ def load_roster(path: Path) -> Roster:
             )
         _check_cells(path, line, values)
         entries[submission] = _entry(submission, values)
+        given[submission] = MappingProxyType({k: v for k, v in values.items() if v})
         lines[submission] = line
-    return Roster(path=path, entries=MappingProxyType(entries))
+    return Roster(path=path, entries=MappingProxyType(entries), given=MappingProxyType(given))
+
+
+def with_known(roster: Roster | None, known: Iterable[Known]) -> Roster:
+    """The roster the class files are written with: each of ``known`` with the roster's cells
+    where it fills them, else what the submission said, else the module docstring's rule.
+
+    A known student's roster row is the one whose ``submission`` is theirs, else (with a
+    Canvas user id) the one whose ``canvas_id`` is theirs. Its ``canvas_id`` must agree with
+    the one the submission gives: RosterError otherwise (one of them is wrong, and a grade
+    would go to the wrong student). Students the roster lists but ``known`` does not are
+    kept as they are. The result's ``given`` holds, for each known student, the cells of
+    the roster row found for them.
+    """
+    roster = roster if roster is not None else Roster()
+    by_canvas_id = {e.canvas_id: e.submission for e in roster.entries.values() if e.canvas_id}
+    entries = dict(roster.entries)
+    given = dict(roster.given)
+    for student in known:
+        row = student.submission
+        if row not in roster.entries and student.canvas_id:
+            row = by_canvas_id.get(student.canvas_id, row)
+        cells = _cells(roster, row)
+        roster_id = cells.get("canvas_id", "")
+        if roster_id and student.canvas_id and roster_id != student.canvas_id:
+            raise RosterError(
+                f"{roster.path}: submission {row!r} has canvas_id {roster_id} but Canvas's "
+                f"file name gives {student.canvas_id}; correct the roster"
+            )
+        said = {"name": student.name, "email": student.email, "canvas_id": student.canvas_id}
+        values = {**{k: v for k, v in said.items() if v}, **cells}
+        entry = _entry(student.submission, values)
+        if not student.sis_from_submission:
+            entry = replace(
+                entry,
+                sis_user_id=cells.get("sis_user_id", ""),
+                sis_login_id=cells.get("sis_login_id", ""),
+            )
+        entries[student.submission] = entry
+        given[student.submission] = MappingProxyType(dict(cells))
+    return Roster(
+        path=roster.path, entries=MappingProxyType(entries), given=MappingProxyType(given)
+    )
+
+
+def _cells(roster: Roster, submission: str) -> Mapping[str, str]:
+    """The cells the roster fills for ``submission`` (all of a row made without ``given``)."""
+    if submission in roster.given:
+        return roster.given[submission]
+    entry = roster.entries.get(submission)
+    return {k: v for k, v in asdict(entry).items() if v} if entry is not None else {}
 
 
 def _rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
