@@ -310,13 +310,14 @@ def test_two_submissions_for_one_student_are_refused_before_anything_is_sent(
     assert platform.requests == []
 
 
-def test_without_a_roster_only_the_canvas_zip_student_can_be_addressed(request, tool_keys, out):
+def test_without_a_roster_students_with_a_known_canvas_id_can_be_addressed(request, tool_keys, out):
     platform = start(request, tool_keys, "canvas")
     report = push_with_service(out / "scores.jsonl", settings(platform, tool_keys))
-    # scores.jsonl already holds ada's LTI id (the batch had the roster); bob and dan are bare
-    # submission names, which the platform would refuse: not sent
-    assert {s.submission or s.user_id for s in report.sent} == {ADA_LTI, "erin"}
-    assert {s.submission for s in report.not_reached} == {"bob", "dan"}
+    # scores.jsonl already holds ada's LTI id (the batch had the roster); class.json keeps the
+    # Canvas id the batch knew for bob (from the roster) and erin (from the zip's file name);
+    # dan is a bare submission name, which the platform would refuse: not sent
+    assert {s.submission or s.user_id for s in report.sent} == {ADA_LTI, "bob", "erin"}
+    assert {s.submission for s in report.not_reached} == {"dan"}
 
 
 @pytest.mark.parametrize(

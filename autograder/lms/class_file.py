@@ -3,11 +3,13 @@
 ``class.json`` (autograder/batch/command.py)::
 
     {"assignment": "regression_losses", "max_score": 20.0,
-     "students": [{"student": "ada", "name": "", "graded": true, "score": 17.5,
-                   "failure": null, "results": "ada/results.json"}, ...]}
+     "students": [{"student": "ada", "name": "doeada", "graded": true, "score": 17.5,
+                   "failure": null, "results": "ada/results.json", "canvas_id": "4712",
+                   "email": "", "late": false, "group": ["ada"]}, ...]}
 
-A student may also carry ``canvas_id`` (the Canvas user id, digits), which a
-push uses when the roster gives none. Keys this module does not know are
+``canvas_id`` (the Canvas user id, digits, or null) is the one the batch knew: from a
+Canvas zip's file name, else from the roster it was given; a push uses it when the
+roster gives none. Keys this module does not know are
 ignored. ``results`` is a path inside OUT; one that would lead outside OUT
 (``..``, an absolute path, a symbolic link out) is refused.
 

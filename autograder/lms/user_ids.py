@@ -8,8 +8,8 @@ for the student's platform id in this order:
 
 1. the roster's ``lti_user_id`` (the LTI ``sub``; Canvas and Moodle both take it);
 2. the roster's ``canvas_id`` (Canvas also takes its own user id as ``userId``);
-3. ``canvas_id`` in class.json (a Canvas "Download Submissions" zip names each
-   submission by its Canvas user id).
+3. ``canvas_id`` in class.json (what the batch knew: a Canvas "Download Submissions"
+   zip names each submission by its Canvas user id, else the roster given to the batch).
 
 A submission with none of them is not sent, and the report says so. (A
 roster ``lti_user_id`` identical to the submission name cannot be told from a
