@@ -7,6 +7,7 @@ the framing rule in the module docstring (4-byte big-endian length, then JSON).
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import socket
@@ -61,7 +62,7 @@ def frame(body: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "value",
-    [None, True, False, 0, -7, 2**53 - 1, 1.5, -0.0, 1e-300, 1e300, "", "ŷ − y ✓", "a\nb\x00"],
+    [None, True, False, 0, -7, 2**53 - 1, 1.5, -0.0, 1e-300, 1e300, "", "ŷ − y ✓", "a\nb\tc"],
     ids=repr,
 )
 def test_plain_values_travel_as_themselves(value):
@@ -157,15 +158,28 @@ def test_an_array_inside_containers():
 # -- decode refuses malformed data ----------------------------------------------------------------
 
 
+def b64(*values: float) -> str:
+    """Array data as the format says: base64 of little-endian float64, written out here."""
+    return base64.b64encode(struct.pack(f"<{len(values)}d", *values)).decode("ascii")
+
+
+def test_array_data_is_base64_of_little_endian_float64():
+    encoded = encode(np.array([[1.5, -2.0], [0.25, 8.0]]))
+    assert encoded == {"__ndarray__": [[2, 2], b64(1.5, -2.0, 0.25, 8.0)], "type": "ndarray"}
+    back = decode({"__ndarray__": [[3], b64(1.0, -0.0, 1e300)]})
+    np.testing.assert_array_equal(back, [1.0, -0.0, 1e300])
+    back[0] = 5.0  # a writable array of its own
+
+
 @pytest.mark.parametrize(
     "data",
     [
-        {"__ndarray__": [[-1], []]},
-        {"__ndarray__": [[1.5], [1.0]]},
-        {"__ndarray__": [["2"], [1.0, 2.0]]},
-        {"__ndarray__": ["2", [1.0, 2.0]]},
-        {"__ndarray__": [2, [1.0, 2.0]]},
-        {"__ndarray__": [None, [1.0]]},
+        {"__ndarray__": [[-1], ""]},
+        {"__ndarray__": [[1.5], b64(1.0)]},
+        {"__ndarray__": [["2"], b64(1.0, 2.0)]},
+        {"__ndarray__": ["2", b64(1.0, 2.0)]},
+        {"__ndarray__": [2, b64(1.0, 2.0)]},
+        {"__ndarray__": [None, b64(1.0)]},
     ],
     ids=repr,
 )
@@ -177,12 +191,13 @@ def test_decode_refuses_a_bad_shape(data):
 @pytest.mark.parametrize(
     "data",
     [
-        {"__ndarray__": [[2], [1.0]]},
-        {"__ndarray__": [[2], [1.0, 2.0, 3.0]]},
-        {"__ndarray__": [[2, 2], [1, 2, 3]]},
-        {"__ndarray__": [[], []]},
-        {"__ndarray__": [[0], [1.0]]},
+        {"__ndarray__": [[2], b64(1.0)]},
+        {"__ndarray__": [[2], b64(1.0, 2.0, 3.0)]},
+        {"__ndarray__": [[2, 2], b64(1, 2, 3)]},
+        {"__ndarray__": [[], ""]},
+        {"__ndarray__": [[0], b64(1.0)]},
         {"__ndarray__": [[1], 1.0]},
+        {"__ndarray__": [[2], [1.0, 2.0]]},  # numbers as a list: not the format
     ],
     ids=repr,
 )
@@ -192,13 +207,13 @@ def test_decode_refuses_data_that_does_not_match_the_shape(data):
 
 
 @pytest.mark.parametrize(
-    "flat",
-    [[1.0, "2"], [None, 1.0], [[1.0], [2.0]], [{"a": 1}, 2.0], [True, 1.0], [1.0, False]],
-    ids=repr,
+    "text",
+    [b64(1.0, 2.0)[:-4] + "!!!!", b64(1.0, 2.0).replace("A", " ", 1), "=" * 24, None, 7],
+    ids=["bad-alphabet", "space", "padding-only", "null", "number"],
 )
-def test_decode_refuses_non_numeric_array_data_including_bools(flat):
+def test_decode_refuses_array_data_that_is_not_base64(text):
     with pytest.raises(ProtocolError):
-        decode({"__ndarray__": [[2], flat]})
+        decode({"__ndarray__": [[2], text]})
 
 
 @pytest.mark.parametrize(
@@ -250,10 +265,10 @@ def test_decode_of_unencodable_gives_the_marker_record():
         {"__ndarray__": 5},
         {"__ndarray__": [[1], [1.0], [2]]},
         {"__ndarray__": [[True], [1.0]]},
-        {"__ndarray__": [[0, 10**30], []]},
-        {"__ndarray__": [[1], [10**400]]},
+        {"__ndarray__": [[0, 10**30], ""]},
+        {"__ndarray__": [[10**30], "AAAA"]},
     ],
-    ids=["not-a-pair", "three-items", "bool-in-shape", "absurd-shape", "int-beyond-float"],
+    ids=["not-a-pair", "three-items", "bool-in-shape", "absurd-shape", "huge-shape-short-data"],
 )
 def test_decode_refuses_every_malformed_array_with_protocol_error(data):
     with pytest.raises(ProtocolError):
@@ -546,3 +561,120 @@ def test_hostile_json_raises_protocol_error(pair, body):
             receive(right, time.monotonic() + 5)
     finally:
         sender.join(timeout=5)
+
+
+# -- bounds and cleaning: what a hostile worker cannot make the grader build ---------------------
+
+
+def test_strings_and_keys_are_cleaned_of_controls_and_lone_surrogates():
+    value = {"k\x1b[2J": ["\x1b]0;pwned\x07", "ok\r\nline", "\ud800x", "tab\tnew\nline"]}
+    back = over_the_wire(value)
+    assert back == {"k␛[2J": ["␛]0;pwned␇", "ok\nline", "\ufffdx", "tab\tnew\nline"]}
+    json.dumps(back, ensure_ascii=False).encode("utf-8")  # writable to a file or page
+
+
+def test_type_names_and_unencodable_names_are_cleaned():
+    weird = type("Evil\x1b[31m\x9b", (), {})
+    encoded = json.loads(json.dumps(encode(weird()), allow_nan=True))
+    assert decode(encoded).type_name == "Evil␛[31m\ufffd"
+    assert decode({"__unencodable__": "a\udcffb\x00"}).type_name == "a\ufffdb␀"
+    assert type_name_of({"__seq__": [], "type": "li\x9bst"}) == "li\ufffdst"
+    assert type_name_of({"__seq__": [], "type": ["not", "a", "str"]}) == "object"
+
+
+@pytest.mark.parametrize(
+    "data, count",
+    [
+        ({"__ndarray__": [[10, 10], b64(*[0.0] * 100)]}, 100),
+        ({"__seq__": [1.0] * 50, "type": "list"}, 51),
+        ({"__map__": {"a": {"__seq__": [1, 2], "type": "list"}}, "type": "dict"}, 4),
+    ],
+    ids=["array", "list", "nested"],
+)
+def test_decode_counts_numbers_and_items_against_the_bound(data, count):
+    decode(data, max_elements=count)
+    with pytest.raises(protocol.ValueTooLarge):
+        decode(data, max_elements=count - 1)
+
+
+def test_a_huge_announced_array_is_refused_before_anything_is_allocated():
+    started = time.monotonic()
+    with pytest.raises(protocol.ValueTooLarge):
+        decode({"__ndarray__": [[2**31, 2**31], "AAAA"]}, max_elements=10**6)
+    assert time.monotonic() - started < 0.1
+
+
+def test_decode_all_shares_one_bound():
+    items = [{"__ndarray__": [[3], b64(1, 2, 3)]}, {"__ndarray__": [[3], b64(4, 5, 6)]}]
+    assert len(protocol.decode_all(items, 6)) == 2
+    with pytest.raises(protocol.ValueTooLarge):
+        protocol.decode_all(items, 5)
+
+
+def test_an_encoder_built_earlier_ignores_later_patches(monkeypatch):
+    """The worker reports arguments after a call with an encoder built before student code ran."""
+    import builtins
+
+    early = protocol.make_encoder()
+    value = [np.array([1.0, 2.0]), 3.0]
+    expected = early(value)
+    monkeypatch.setattr(np, "asarray", lambda *a, **k: np.zeros(2))
+    monkeypatch.setattr(protocol, "encode", lambda *a, **k: {"__unencodable__": "liar"})
+    real_isinstance = builtins.isinstance
+    builtins.isinstance = lambda *a: False  # undone at once: pytest itself needs it
+    try:
+        late = early(value)
+    finally:
+        builtins.isinstance = real_isinstance
+    assert late == expected
+    assert protocol.make_encoder()(value) != expected  # built after the patch: it would lie
+
+
+def test_packed_text_keeps_commas_out_of_the_count_and_surrogates_for_cleaning():
+    text = "a,b,[c],{d}\n\ud800 ✓ \x1b[0m"
+    packed = protocol.pack_text(text)
+    assert protocol.structure_tokens(json.dumps(packed).encode()) == 0
+    assert protocol.unpack_text(packed, 1000) == "a,b,[c],{d}\n\ufffd ✓ ␛[0m"
+    assert protocol.unpack_text(protocol.pack_text("é" * 5000), 10) == "é" * 10
+    with pytest.raises(ProtocolError):
+        protocol.unpack_text("not base64!", 10)
+    with pytest.raises(ProtocolError):
+        protocol.unpack_text(["a"], 10)
+
+
+def test_a_non_ascii_frame_is_refused(pair):
+    left, right = pair
+    left.sendall(frame('{"op": "x", "t": "ŷ"}'.encode()))
+    with pytest.raises(ProtocolError, match="ASCII"):
+        receive(right, time.monotonic() + 5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" + b"[]," * protocol.MAX_MESSAGE_TOKENS + b"[]]",
+        b'{"op": "x", "v": [' + b"{}," * protocol.MAX_MESSAGE_TOKENS + b"{}]}",
+    ],
+    ids=["lists", "dicts"],
+)
+def test_a_frame_with_too_many_items_is_refused_before_parsing(pair, body):
+    """Each empty list or dict costs json.loads about 60 bytes for 3 bytes of text."""
+    left, right = pair
+    sender = threading.Thread(target=left.sendall, args=(frame(body),), daemon=True)
+    sender.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(protocol.MessageTooLarge):
+            receive(right, time.monotonic() + 5)
+        assert time.monotonic() - started < 1
+    finally:
+        sender.join(timeout=5)
+
+
+def test_send_refuses_what_receive_would_refuse(pair):
+    left, right = pair
+    with pytest.raises(protocol.MessageTooLarge):
+        send(left, {"op": "x", "v": [[]] * (protocol.MAX_MESSAGE_TOKENS + 1)})
+    right.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        right.recv(1)

@@ -6,6 +6,18 @@ killed, the failure is described in a sentence for the student, and the next
 call starts a fresh worker. A function that hung or crashed once is not run
 again (it would only cost the same limit again). Every limit comes from
 grading.yaml through :class:`SandboxLimits`.
+
+Nothing a worker leaves behind is trusted. The grader never opens anything in the scratch
+folder by path once a worker has run: the workers' stdout and stderr go to a memfd the grader
+created (passed to the zygote as a descriptor) and read back by descriptor, at most
+``output_chars`` bytes. Every message a worker sends is checked field by field
+(:mod:`autograder.sandbox.messages`), its values decoded within
+:data:`~autograder.sandbox.protocol.MAX_VALUE_ELEMENTS`, its strings cleaned of control
+characters and lone surrogates (:mod:`autograder.sandbox.text`). A stand-in is computed only for
+arguments within that bound, and under :data:`STANDIN_MEMORY_BYTES` of address space
+(:mod:`autograder.sandbox.memguard`). Whether a function changed its arguments is decided here,
+from what the worker reports they hold after the call
+(:func:`~autograder.sandbox.messages.mutated_positions`).
 """
 
 from __future__ import annotations
@@ -16,19 +28,25 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox import protocol
+from autograder.sandbox import memguard, messages, protocol
+from autograder.sandbox.confine import DEFAULT_SCRATCH_BYTES, OPTIONAL_STEPS
 from autograder.sandbox.reaper import LIVE_WORKERS, become_subreaper, reap_strays
+from autograder.sandbox.text import clean_text
 from autograder.sandbox.zygote import isolated_python, zygote_for
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 15.0
 PASSED_THROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# Address space the grader may add while it computes one stand-in (the reference's work on the
+# worker's arguments, and encoding its answer).
+STANDIN_MEMORY_BYTES = 128 << 20
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,7 @@ class SandboxLimits:
     memory_bytes: int
     output_chars: int
     file_bytes: int = 64 << 20  # largest file the worker may write, its stdout/stderr included
+    scratch_bytes: int = DEFAULT_SCRATCH_BYTES  # all the worker's files together (its tmpfs)
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,12 @@ class Sandbox:
     provided : mapping of module name to function names
         Modules the student code may import whose functions are stand-ins, computed by
         ``standin_handler`` as ``"module.function"``.
+    without : tuple of str
+        Confinement steps to leave out (:data:`autograder.sandbox.confine.OPTIONAL_STEPS`), only
+        for tests that check what still holds at reduced isolation; recorded as missing. When
+        empty, the grader's own environment variable ``AUTOGRADER_CONFINE_WITHOUT`` (names
+        separated by commas) is read instead: a worker's environment is built here, never
+        inherited, so student code cannot set it.
     """
 
     module_name: str
@@ -113,6 +138,7 @@ class Sandbox:
     standin_handler: StandinHandler
     packages: Sequence[str] = ("numpy",)
     provided: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    without: tuple[str, ...] = ()
     isolation: dict = field(default_factory=dict)
     load_report: LoadReport | None = None
     workers_started: int = 0
@@ -121,9 +147,21 @@ class Sandbox:
     _broken: dict[str, str] = field(default_factory=dict)
     _deadline: float = 0.0
     _load_failure: str | None = None
+    _output: int | None = None  # the descriptor of the workers' stdout and stderr
+    _output_file: Any = None  # where memfd_create is missing: an unlinked temporary file
+    _output_text: str = ""
+    _scratch_made: bool = False
 
     def __post_init__(self) -> None:
         self._deadline = time.monotonic() + self.limits.submission_seconds
+        if not self.without:
+            names = os.environ.get("AUTOGRADER_CONFINE_WITHOUT", "").split(",")
+            self.without = tuple(name.strip() for name in names if name.strip())
+        unknown = sorted(set(self.without) - OPTIONAL_STEPS)
+        if unknown:
+            raise ValueError(
+                f"cannot leave out {', '.join(unknown)}: only {', '.join(sorted(OPTIONAL_STEPS))}"
+            )
         become_subreaper()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -135,10 +173,18 @@ class Sandbox:
         return self.load_report
 
     def close(self) -> str:
-        """Stop the worker; return (truncated) what the process wrote to its own stdout/stderr."""
+        """Stop the worker; return (truncated, cleaned) what the workers wrote to their own
+        stdout and stderr. Calling it again returns the same text."""
         self._stop_worker(graceful=True)
         reap_strays()
-        return self._process_output()
+        if self._output is not None:
+            self._output_text = self._process_output()
+            if self._output_file is not None:
+                self._output_file.close()
+            else:
+                os.close(self._output)
+            self._output = self._output_file = None
+        return self._output_text
 
     def __enter__(self) -> Sandbox:
         return self
@@ -171,10 +217,11 @@ class Sandbox:
         assert self.load_report is not None
         if name not in self.load_report.functions:
             raise CallFailed("missing", _missing_sentence(name, self.load_report))
+        sent_args = [protocol.encode(a) for a in args]
         request = {
             "op": "call",
             "fn": name,
-            "args": [protocol.encode(a) for a in args],
+            "args": sent_args,
             "kwargs": {k: protocol.encode(v) for k, v in kwargs.items()},
             "standins": list(standins),
         }
@@ -190,8 +237,8 @@ class Sandbox:
                     self._answer_standin(reply, allowed)
                     continue
                 if reply["op"] == "result":
-                    return self._result(name, reply)
-                raise protocol.ProtocolError(f"unexpected {reply['op']!r} during a call")
+                    return self._result(name, reply, sent_args)
+                raise protocol.ProtocolError(f"unexpected {clean_text(reply['op'], 40)!r}")
         except protocol.PeerTimeout:
             limit = self.limits.call_seconds
             over_budget = deadline >= self._deadline
@@ -210,31 +257,62 @@ class Sandbox:
             self._broken[name] = f"not run again: {sentence}"
             raise CallFailed("crash", sentence) from None
 
-    def _result(self, name: str, reply: dict) -> CallResult:
-        output = str(reply.get("output", ""))[: self.limits.output_chars]
-        if not reply.get("ok"):
-            error = reply.get("error") or {}
-            if not isinstance(error, dict):
-                error = {}
-            raise CallFailed(
-                "exception", _exception_sentence(name, error), {**error, "output": output}
-            )
-        value = protocol.decode(reply["value"])
-        mutated = tuple(i for i in reply.get("mutated", []) if isinstance(i, int))
-        return CallResult(value, protocol.type_name_of(reply["value"]), mutated, output)
+    def _result(self, name: str, reply: dict, sent_args: list) -> CallResult:
+        """A checked ``result`` message as a :class:`CallResult` (or :class:`CallFailed`).
 
-    def _answer_standin(self, request: dict, allowed: set[str]) -> None:
-        """Compute a stand-in the worker asked for, if it is one offered for this call."""
+        Raises ProtocolError for a malformed reply (the caller ends the worker).
+        """
+        result = messages.parse_result(reply, self.limits.output_chars)
+        if not result.ok:
+            error = result.error
+            raise CallFailed(
+                "exception", _exception_sentence(name, error), {**error, "output": result.output}
+            )
+        mutated = messages.mutated_positions(sent_args, result.after)
         try:
-            if request.get("fn") not in allowed:
-                raise ValueError(f"{str(request.get('fn'))[:80]} is not available here")
-            args = [protocol.decode(a) for a in request["args"]]
-            kwargs = {str(k): protocol.decode(v) for k, v in request["kwargs"].items()}
-            value = self.standin_handler(str(request["fn"]), args, kwargs)
-            answer = {"op": "standin_result", "ok": True, "value": protocol.encode(value)}
+            value = protocol.decode(result.value, protocol.MAX_VALUE_ELEMENTS)
+        except protocol.ValueTooLarge:
+            raise CallFailed(
+                "too_large",
+                f"{name} returned a value with more than {protocol.MAX_VALUE_ELEMENTS:,} "
+                "numbers, too large for the grader to check",
+                {"output": result.output},
+            ) from None
+        return CallResult(value, protocol.type_name_of(result.value), mutated, result.output)
+
+    def _answer_standin(self, message: dict, allowed: set[str]) -> None:
+        """Compute a stand-in the worker asked for, if it is one offered for this call and its
+        arguments are within bounds; the answer is the reference's value or a sentence."""
+        name = clean_text(message["fn"], 80) if type(message.get("fn")) is str else "?"
+        try:
+            request = messages.parse_standin(message, protocol.MAX_VALUE_ELEMENTS)
+        except protocol.ValueTooLarge:
+            self._send_standin_refusal(
+                f"the arguments given to {name} hold more than "
+                f"{protocol.MAX_VALUE_ELEMENTS:,} numbers, too many for the grader to compute it"
+            )
+            return
+        try:
+            if request.fn not in allowed:
+                raise ValueError(f"{name} is not available here")
+            with memguard.address_space_headroom(STANDIN_MEMORY_BYTES):
+                value = self.standin_handler(request.fn, request.args, request.kwargs)
+                answer = {"op": "standin_result", "ok": True, "value": protocol.encode(value)}
+        except MemoryError:
+            answer = _refusal(
+                f"computing {name} on these arguments needs more than the "
+                f"{STANDIN_MEMORY_BYTES >> 20} MiB the grader allows for it "
+                "(are the sizes you passed meant to be that large?)"
+            )
         except Exception as error:  # the reference refused the arguments: tell the student code
-            answer = {"op": "standin_result", "ok": False, "message": str(error)[:500]}
-        protocol.send(self._sock, answer)
+            answer = _refusal(clean_text(str(error), 500))
+        try:
+            protocol.send(self._sock, answer)
+        except protocol.MessageTooLarge:
+            self._send_standin_refusal(f"the value of {name} is too large to send back")
+
+    def _send_standin_refusal(self, sentence: str) -> None:
+        protocol.send(self._sock, _refusal(sentence))
 
     # -- worker processes ----------------------------------------------------------------------
 
@@ -244,11 +322,9 @@ class Sandbox:
         deadline = min(time.monotonic() + STARTUP_SECONDS, self._deadline + STARTUP_SECONDS)
         self._spawn()
         try:
-            ready = protocol.receive(self._sock, deadline)
-            if ready["op"] != "ready":
-                raise protocol.ProtocolError("worker did not report ready")
+            isolation = messages.parse_ready(protocol.receive(self._sock, deadline))
             if not self.isolation:
-                self.isolation = ready.get("isolation") or {}
+                self.isolation = isolation
             protocol.send(
                 self._sock,
                 {
@@ -260,12 +336,11 @@ class Sandbox:
             )
             load_deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
             provided = {f"{m}.{f}" for m, functions in self.provided.items() for f in functions}
-            loaded = protocol.receive(self._sock, load_deadline)
-            while loaded["op"] == "standin":  # top-level code may call a provided module
-                self._answer_standin(loaded, provided)
-                loaded = protocol.receive(self._sock, load_deadline)
-            if loaded["op"] != "loaded":
-                raise protocol.ProtocolError(f"unexpected {loaded['op']!r} while loading")
+            message = protocol.receive(self._sock, load_deadline)
+            while message["op"] == "standin":  # top-level code may call a provided module
+                self._answer_standin(message, provided)
+                message = protocol.receive(self._sock, load_deadline)
+            loaded = messages.parse_loaded(message, self.limits.output_chars)
         except protocol.PeerTimeout:
             self._stop_worker(graceful=False)
             self._fail_load(
@@ -281,11 +356,7 @@ class Sandbox:
             )
             return
         if self.load_report is None:
-            self.load_report = LoadReport(
-                functions=tuple(str(f) for f in loaded.get("functions", [])),
-                errors=tuple(e for e in loaded.get("errors", []) if isinstance(e, dict)),
-                output=str(loaded.get("output", ""))[: self.limits.output_chars],
-            )
+            self.load_report = LoadReport(loaded.functions, loaded.errors, loaded.output)
 
     def _fail_load(self, sentence: str) -> None:
         self._load_failure = sentence
@@ -294,49 +365,69 @@ class Sandbox:
 
     def _spawn(self) -> None:
         """Start a worker: forked by this grader's zygote, or (fallback) a fresh interpreter."""
-        self.scratch.mkdir(parents=True, exist_ok=True)
+        if not self._scratch_made:
+            # Once, before any worker ran; each worker mounts its own tmpfs over it.
+            self.scratch.mkdir(parents=True, exist_ok=True)
+            self._scratch_made = True
         limits = {
             "memory_bytes": self.limits.memory_bytes,
             "cpu_seconds": max(1, int(self.limits.submission_seconds) + 1),
             "file_bytes": self.limits.file_bytes,
             "output_chars": self.limits.output_chars,
+            "scratch_bytes": self.limits.scratch_bytes,
+            "without": list(self.without),
         }
+        output = self._output_descriptor()
         if os.environ.get("AUTOGRADER_WORKER_START", "fork") == "fork":
             try:
                 zygote = zygote_for(tuple(self.packages), self._environment(), str(PACKAGE_PARENT))
                 LIVE_WORKERS.add(zygote.process.pid)
-                self._process, self._sock = zygote.spawn(self.scratch, limits, list(self.packages))
+                self._process, self._sock = zygote.spawn(
+                    self.scratch, limits, list(self.packages), output
+                )
             except (OSError, ValueError):
                 self._process = self._sock = None
         if self._process is None:
-            self._process, self._sock = self._spawn_interpreter(limits)
+            self._process, self._sock = self._spawn_interpreter(limits, output)
         LIVE_WORKERS.add(self._process.pid)
         self.workers_started += 1
 
-    def _spawn_interpreter(self, limits: dict) -> tuple[subprocess.Popen, socket.socket]:
+    def _output_descriptor(self) -> int:
+        """The descriptor all this submission's workers write their stdout and stderr to: a
+        memfd (or an unlinked temporary file) made here, never a path in the scratch folder."""
+        if self._output is None:
+            if hasattr(os, "memfd_create"):
+                self._output = os.memfd_create("autograder-worker-output", os.MFD_CLOEXEC)
+            else:
+                self._output_file = tempfile.TemporaryFile(prefix="autograder-output-")
+                self._output = self._output_file.fileno()
+        return self._output
+
+    def _spawn_interpreter(
+        self, limits: dict, output: int
+    ) -> tuple[subprocess.Popen, socket.socket]:
         parent, child = socket.socketpair()
-        with open(self.scratch / "process-output.txt", "ab") as output:
-            process = subprocess.Popen(
-                isolated_python(
-                    "autograder.sandbox.worker",
-                    str(PACKAGE_PARENT),
-                    "--fd",
-                    str(child.fileno()),
-                    "--scratch",
-                    str(self.scratch),
-                    "--limits",
-                    json.dumps(limits),
-                    "--packages",
-                    ",".join(self.packages),
-                ),
-                pass_fds=[child.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                cwd=self.scratch,
-                env=self._environment(),
-                start_new_session=True,
-            )
+        process = subprocess.Popen(
+            isolated_python(
+                "autograder.sandbox.worker",
+                str(PACKAGE_PARENT),
+                "--fd",
+                str(child.fileno()),
+                "--scratch",
+                str(self.scratch),
+                "--limits",
+                json.dumps(limits),
+                "--packages",
+                ",".join(self.packages),
+            ),
+            pass_fds=[child.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            cwd=self.scratch,
+            env=self._environment(),
+            start_new_session=True,
+        )
         child.close()
         return process, parent
 
@@ -398,6 +489,7 @@ class Sandbox:
                 signal.SIGKILL: "being killed (often: the memory limit)",
                 signal.SIGABRT: "an abort (often: running out of memory)",
                 signal.SIGBUS: "a bus error",
+                signal.SIGSYS: "a forbidden system call",
             }.get(
                 sig,
                 f"signal {signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig}",
@@ -409,16 +501,22 @@ class Sandbox:
         )
 
     def _process_output(self) -> str:
-        path = self.scratch / "process-output.txt"
+        """The start of what the workers wrote to the output descriptor: a bounded read from
+        offset 0, whatever the workers did to the descriptor's offset or size."""
+        if self._output is None:
+            return ""
         try:
-            with open(path, "rb") as stream:
-                data = stream.read(self.limits.output_chars + 1)
+            data = os.pread(self._output, self.limits.output_chars + 1, 0)
         except OSError:
             return ""
-        text = data.decode(errors="replace")
+        text = clean_text(data.decode("utf-8", "replace"))
         if len(text) > self.limits.output_chars:
             text = text[: self.limits.output_chars] + "\n[... output truncated]"
         return text
+
+
+def _refusal(sentence: str) -> dict:
+    return {"op": "standin_result", "ok": False, "message": sentence}
 
 
 def vars_of(chunk: Chunk) -> dict:
@@ -441,6 +539,8 @@ def _exception_sentence(name: str, error: dict) -> str:
     kind = str(error.get("type", "an error"))[:80]
     message = str(error.get("message", ""))[:300]
     line = error.get("line")
+    if error.get("kind") == "too_large":
+        return f"{name} returned a value too large for the grader to check"
     if kind == "NotImplementedError":
         return f"{name} is not implemented yet (it still raises NotImplementedError)"
     if kind == "MemoryError":

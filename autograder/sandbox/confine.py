@@ -10,16 +10,25 @@ it needs and before it runs student code. Every step is best effort; the returne
 3. New user, network and PID namespaces, with the process's own uid and gid mapped to themselves:
    files stay accessible through their owner bits, the process holds no capability in the initial
    namespace, and its network namespace has only a loopback that is down (no TCP, no UDP).
-4. No fork: the first child created in the new PID namespace is its init; it exits at once, so the
+4. A private mount namespace (:mod:`autograder.sandbox.mounts`): the shared temporary folders
+   (``/tmp``, ``/var/tmp``, ``/dev/shm``) hidden under empty read-only tmpfs, and the
+   ``scratch`` folder replaced by a fresh tmpfs of ``limits.scratch_bytes`` (``nosuid``,
+   ``nodev``, ``noexec``), which becomes the working directory: the worker's files are capped as
+   a whole, never reach the disk nor the folder the grader made, and vanish with the worker.
+5. No fork: the first child created in the new PID namespace is its init; it exits at once, so the
    namespace is dead and every later fork, clone or thread creation fails, even as root. The kernel
    refuses another CLONE_NEWPID while this one is pending, so student code cannot undo it.
    ``RLIMIT_NPROC = 0`` is set too; alone it stops any uid but 0: the kernel exempts real uid 0
    from RLIMIT_NPROC whatever its capabilities, also inside a user namespace.
-5. Lock-down: no nested user namespaces, not dumpable, every capability dropped. (While it holds
+6. Lock-down: no nested user namespaces, not dumpable, every capability dropped. (While it holds
    the capabilities of its own user namespace, a process mapped to uid 0 still bypasses the
    permission bits of root-owned files.)
-6. Landlock: read-only access beneath ``read_paths``, full access beneath ``write_paths``, no TCP
-   bind or connect, no signals to and no abstract unix sockets of processes outside the sandbox.
+7. Landlock: read-only access beneath ``read_paths``, full access beneath ``write_paths`` (opened
+   after step 4, so on the tmpfs), no TCP bind or connect, no signals to and no abstract unix
+   sockets of processes outside the sandbox.
+8. seccomp (:mod:`autograder.sandbox.seccomp`): no new socket of any kind (so no pathname unix
+   socket either, which Landlock does not govern), no io_uring, no ptrace or cross-process memory
+   access; system calls of a foreign architecture kill the process.
 
 The caller must:
 
@@ -29,11 +38,9 @@ The caller must:
 - import every package the student code may use before confining, and pass their directories
   (:func:`python_read_paths`) plus the student's own folder as ``read_paths``: ``site-packages``,
   the working directory and the project folder are not readable afterwards;
-- read the worker's output through pipes opened before confining (RLIMIT_FSIZE caps files, not
-  pipes) and enforce a wall-clock timeout from the parent, which may still signal the worker.
-
-Not covered: connecting to pathname unix sockets that are writable by the worker's uid (Landlock
-ABI 7 does not restrict it; only a mount namespace or seccomp would).
+- give the worker its output channels (a pipe, or a memfd, which RLIMIT_FSIZE caps) before
+  confining, and enforce a wall-clock timeout from the parent, which may still signal the worker;
+- create every socket the worker needs before confining: afterwards it can make none.
 """
 
 from __future__ import annotations
@@ -46,14 +53,27 @@ import signal
 import stat
 import sys
 import sysconfig
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder.sandbox import mounts, seccomp
 
 if sys.platform != "win32":
     import resource
 
-__all__ = ["Isolation", "Limits", "confine", "landlock_abi_version", "python_read_paths"]
+__all__ = [
+    "OPTIONAL_STEPS",
+    "Isolation",
+    "Limits",
+    "confine",
+    "landlock_abi_version",
+    "python_read_paths",
+]
+
+
+DEFAULT_SCRATCH_BYTES = 64 << 20
+DEFAULT_SCRATCH_INODES = 4096
 
 
 @dataclass(frozen=True)
@@ -66,14 +86,24 @@ class Limits:
             should the worker catch SIGXCPU).
         file_bytes: size of the largest file the worker may write (RLIMIT_FSIZE); it also caps a
             stdout redirected to a file.
+        scratch_bytes: what all files in the scratch tmpfs may hold together.
+        scratch_inodes: how many files and folders the scratch tmpfs may hold.
     """
 
     memory_bytes: int
     cpu_seconds: int
     file_bytes: int
+    scratch_bytes: int = DEFAULT_SCRATCH_BYTES
+    scratch_inodes: int = DEFAULT_SCRATCH_INODES
 
     def __post_init__(self) -> None:
-        for name in ("memory_bytes", "cpu_seconds", "file_bytes"):
+        for name in (
+            "memory_bytes",
+            "cpu_seconds",
+            "file_bytes",
+            "scratch_bytes",
+            "scratch_inodes",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
@@ -84,12 +114,14 @@ class Isolation:
     """What :func:`confine` put in force.
 
     Attributes:
-        level: ``"full"`` when the namespaces, no-fork and Landlock's filesystem, network and
-            signal restrictions are all in force; ``"partial"`` when some of them are; ``"none"``
-            when nothing beyond rlimits (and no_new_privs) is.
+        level: ``"full"`` when the namespaces, the scratch tmpfs, no-fork, Landlock's
+            filesystem, network and signal restrictions and the seccomp filter are all in force;
+            ``"partial"`` when some of them are; ``"none"`` when nothing beyond rlimits (and
+            no_new_privs) is.
         mechanisms: what is in force, in the order applied, e.g. ``("rlimits", "no_new_privs",
-            "user+net namespace", "no-fork", ..., "landlock-fs", "landlock-net",
-            "landlock-signal-scope")``.
+            "user+net namespace", "mount namespace", "private-tmp", "scratch-tmpfs",
+            "no-fork", ..., "landlock-fs", "landlock-net", "landlock-signal-scope",
+            "seccomp")``.
         missing: what could not be applied, each as ``"<mechanism>: <reason>"``.
     """
 
@@ -100,11 +132,15 @@ class Isolation:
 
 _ESSENTIAL = (
     "user+net namespace",
+    "scratch-tmpfs",
     "no-fork",
     "landlock-fs",
     "landlock-net",
     "landlock-signal-scope",
+    "seccomp",
 )
+# Steps a caller may leave out (tests use it to check what holds at reduced isolation).
+OPTIONAL_STEPS = frozenset({"mount namespace", "seccomp"})
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
@@ -159,15 +195,24 @@ class _CapData(ctypes.Structure):
     )
 
 
-def confine(read_paths: Sequence[Path], write_paths: Sequence[Path], limits: Limits) -> Isolation:
+def confine(
+    read_paths: Sequence[Path],
+    write_paths: Sequence[Path],
+    limits: Limits,
+    scratch: Path | None = None,
+    without: Collection[str] = (),
+) -> Isolation:
     """Confine the calling process for good; call once, before any untrusted code runs.
 
     Parameters:
         read_paths: files and directories the process may still read (and execute) beneath;
             paths that do not exist are skipped. Start from :func:`python_read_paths`.
         write_paths: files and directories the process may read, create, write and delete
-            beneath, typically one scratch folder.
+            beneath, typically the scratch folder.
         limits: the resource limits.
+        scratch: the folder to replace by a private tmpfs (step 4) and make the working
+            directory; without it there is no scratch tmpfs and the level is at most partial.
+        without: names from :data:`OPTIONAL_STEPS` to leave out, recorded as missing.
 
     Returns:
         What is in force and what is missing; see :class:`Isolation`. On a platform other than
@@ -197,6 +242,13 @@ def confine(read_paths: Sequence[Path], write_paths: Sequence[Path], limits: Lim
     uid = os.getuid()
     step("no_new_privs", lambda: _prctl(_PR_SET_NO_NEW_PRIVS, 1))
     in_userns = step("user+net namespace", _enter_namespaces)
+    if "mount namespace" in without:
+        missing.append("mount namespace: left out on request")
+    elif step("mount namespace", mounts.enter_mount_namespace):
+        if scratch is None:
+            missing.append("scratch-tmpfs: no scratch folder given")
+        else:
+            _private_scratch(scratch, limits, read_paths, mechanisms, missing)
     sealed_error = "no new PID namespace"
     if in_userns and _pid_namespace_pending():
         sealed_error = _error_of(_seal_pid_namespace)
@@ -232,9 +284,34 @@ def confine(read_paths: Sequence[Path], write_paths: Sequence[Path], limits: Lim
             else:
                 missing.append(f"landlock-signal-scope: Landlock ABI {abi} < 6")
 
+    if "seccomp" in without:
+        missing.append("seccomp: left out on request")
+    else:
+        step("seccomp", seccomp.deny_sockets)
+
     in_force = [name in mechanisms for name in _ESSENTIAL]
     level = "full" if all(in_force) else "partial" if any(in_force) else "none"
     return Isolation(level, tuple(mechanisms), tuple(missing))
+
+
+def _private_scratch(
+    scratch: Path,
+    limits: Limits,
+    read_paths: Sequence[Path],
+    mechanisms: list[str],
+    missing: list[str],
+) -> None:
+    try:
+        hidden, notes = mounts.private_scratch(
+            scratch, limits.scratch_bytes, limits.scratch_inodes, read_paths
+        )
+    except OSError as error:
+        missing.append(f"scratch-tmpfs: {error}")
+        return
+    if hidden:
+        mechanisms.append("private-tmp")
+    missing.extend(f"private-tmp: {note}" for note in notes)
+    mechanisms.append("scratch-tmpfs")
 
 
 def python_read_paths(packages: Sequence[str] = ("numpy",)) -> list[Path]:

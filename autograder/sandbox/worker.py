@@ -8,13 +8,19 @@ says except plain numbers, and checks every one of them itself.
 Requests (trusted -> worker) and replies (worker -> trusted)::
 
     {"op": "load", "module": name, "chunks": [{"label", "source"}]}
-        -> {"op": "loaded", "functions": [...], "errors": [...], "output": str}
+        -> {"op": "loaded", "functions": [...], "errors": [...], "output": packed}
     {"op": "call", "fn": name, "args": [...], "kwargs": {...}, "standins": [names]}
-        -> {"op": "result", "ok": true, "value": v, "mutated": [arg positions], "output": str}
-        -> {"op": "result", "ok": false, "error": {...}, "output": str}
+        -> {"op": "result", "ok": true, "value": v, "after": [args after], "output": packed}
+        -> {"op": "result", "ok": false, "error": {...}, "output": packed}
        while calling, for each call of a stand-in:
         -> {"op": "standin", "fn": name, "args": [...], "kwargs": {...}}
         <- {"op": "standin_result", "ok": bool, "value": v | "message": str}
+
+``packed`` is :func:`autograder.sandbox.protocol.pack_text`'s base64 of what the code printed;
+``after`` is the positional arguments encoded again once the function returned, with an encoder
+built before student code ran, for the grader to decide whether the function changed them
+(:func:`autograder.sandbox.messages.mutated_positions`). The grader checks every field of every
+reply (:mod:`autograder.sandbox.messages`).
 """
 
 from __future__ import annotations
@@ -34,9 +40,17 @@ from typing import Any
 import numpy as np  # imported before confinement: numpy reads many files at import
 
 from autograder.sandbox import protocol
-from autograder.sandbox.confine import Limits, confine, python_read_paths
+from autograder.sandbox.confine import (
+    DEFAULT_SCRATCH_BYTES,
+    DEFAULT_SCRATCH_INODES,
+    Limits,
+    confine,
+    python_read_paths,
+)
+from autograder.sandbox.messages import MAX_ERRORS, MAX_FUNCTIONS
 
 MAX_MESSAGE_CHARS = 2000
+TOO_LARGE = {"__unencodable__": "too large to send back"}
 
 
 class BoundedText(io.TextIOBase):
@@ -76,6 +90,10 @@ class Worker:
         self.sock = sock
         self.output = BoundedText(output_limit)
         self.module: types.ModuleType | None = None
+        # Built now, before any student code runs: replacing protocol.encode, json.dumps or
+        # numpy functions later does not change how arguments are reported after a call.
+        self.encode = protocol.make_encoder()
+        self.encode_after = protocol.make_encoder()
 
     def serve(self) -> None:
         while True:
@@ -93,8 +111,20 @@ class Worker:
                 return
 
     def reply(self, message: dict) -> None:
-        message["output"] = self.output.take()
-        protocol.send(self.sock, message)
+        pairs = message.pop("pairs", [])
+        message["output"] = protocol.pack_text(self.output.take())
+        try:
+            protocol.send(self.sock, message)
+            return
+        except protocol.MessageTooLarge:
+            if message.get("op") != "result" or not message.get("ok"):
+                raise
+        # Too large for the grader: first the arguments that changed, then the value itself.
+        message["after"] = [TOO_LARGE if after != sent else sent for after, sent in pairs]
+        try:
+            protocol.send(self.sock, message)
+        except protocol.MessageTooLarge:
+            protocol.send(self.sock, _too_large_result(message["output"]))
 
     def provide(self, provided: dict) -> None:
         """Register each provided module, its functions stand-ins computed by the grader."""
@@ -132,9 +162,17 @@ class Worker:
         functions = sorted(
             name
             for name, value in vars(module).items()
-            if callable(value) and not name.startswith("_")
+            if type(name) is str
+            and name.isidentifier()
+            and not name.startswith("_")
+            and callable(value)
         )
-        return {"op": "loaded", "functions": functions, "errors": errors}
+        # As many as the grader keeps (a `from numpy import *` brings some 600).
+        return {
+            "op": "loaded",
+            "functions": functions[:MAX_FUNCTIONS],
+            "errors": errors[:MAX_ERRORS],
+        }
 
     def call(self, message: dict) -> dict:
         name = message["fn"]
@@ -147,36 +185,44 @@ class Worker:
             }
         args = [protocol.decode(a) for a in message["args"]]
         kwargs = {k: protocol.decode(v) for k, v in message["kwargs"].items()}
-        before = [json.dumps(a) for a in message["args"]]
         originals = {n: getattr(self.module, n, None) for n in message["standins"]}
         for standin_name in originals:
             setattr(self.module, standin_name, self.make_standin(standin_name))
         try:
             with self.captured():
                 value = function(*args, **kwargs)
-            encoded = protocol.encode(value)
+            encoded = self.encode(value)
         except BaseException as error:
             return {"op": "result", "ok": False, "error": _describe_error(error, "call")}
         finally:
             for standin_name, original in originals.items():
                 setattr(self.module, standin_name, original)
-        after = [json.dumps(protocol.encode(a)) for a in args]
-        mutated = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b != a]
-        return {"op": "result", "ok": True, "value": encoded, "mutated": mutated}
+        after = [self.encode_after(a) for a in args]
+        return {
+            "op": "result",
+            "ok": True,
+            "value": encoded,
+            "after": after,
+            # only for reply(), should the message be too large: not sent
+            "pairs": list(zip(after, message["args"], strict=True)),
+        }
 
     def make_standin(self, name: str):
         """A function that asks the trusted grader to compute ``name`` with the reference."""
 
         def standin(*args: Any, **kwargs: Any) -> Any:
-            protocol.send(
-                self.sock,
-                {
-                    "op": "standin",
-                    "fn": name,
-                    "args": [protocol.encode(a) for a in args],
-                    "kwargs": {k: protocol.encode(v) for k, v in kwargs.items()},
-                },
-            )
+            request = {
+                "op": "standin",
+                "fn": name,
+                "args": [self.encode(a) for a in args],
+                "kwargs": {k: self.encode(v) for k, v in kwargs.items()},
+            }
+            try:
+                protocol.send(self.sock, request)
+            except protocol.MessageTooLarge:
+                raise ValueError(
+                    f"the arguments given to {name} are too large for the grader to compute it"
+                ) from None
             answer = protocol.receive(self.sock)
             if not answer.get("ok"):
                 raise ValueError(answer.get("message", f"{name} failed"))
@@ -226,11 +272,29 @@ def _describe_error(error: BaseException, where: str) -> dict:
         "line": own[-1].lineno if own else None,
         "traceback": "".join(traceback.format_list(frames[-5:]))[:MAX_MESSAGE_CHARS],
     }
-    if isinstance(error, OSError) and any(f.name in PROCESS_STARTERS for f in frames):
-        description["hint"] = "starting another process is not allowed while grading"
-    elif isinstance(error, OSError) and error.errno == errno.EFBIG:
-        description["hint"] = "your code wrote more output or file data than grading allows"
+    if isinstance(error, OSError):
+        hint = _hint_for(error, frames)
+        if hint:
+            description["hint"] = hint
     return description
+
+
+def _hint_for(error: OSError, frames: list[traceback.FrameSummary]) -> str | None:
+    """A sentence for an OSError that the sandbox itself caused, or None."""
+    if any(f.name in PROCESS_STARTERS for f in frames):
+        return "starting another process is not allowed while grading"
+    if error.errno == errno.EFBIG:
+        return "your code wrote more output or file data than grading allows"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"your files filled the {SCRATCH_LIMIT['bytes'] >> 20} MiB (or "
+            f"{SCRATCH_LIMIT['inodes']} files) that grading allows for all of them together"
+        )
+    if error.errno == errno.EPERM and any(f.filename.endswith("socket.py") for f in frames):
+        return "network connections and sockets are not available while grading"
+    if error.errno == errno.EROFS:
+        return "only the current folder can be written to while grading"
+    return None
 
 
 def _describe_syntax_error(error: SyntaxError, where: str) -> dict:
@@ -245,8 +309,18 @@ def _describe_syntax_error(error: SyntaxError, where: str) -> dict:
     }
 
 
+def _too_large_result(output: str) -> dict:
+    error = {
+        "kind": "too_large",
+        "type": "",
+        "message": "it returned a value too large for the grader to check",
+    }
+    return {"op": "result", "ok": False, "error": error, "output": output}
+
+
 _HERE = str(Path(__file__).resolve().parent.parent)
 STUDENT_FILES: set[str] = set()
+SCRATCH_LIMIT = {"bytes": DEFAULT_SCRATCH_BYTES, "inodes": DEFAULT_SCRATCH_INODES}
 PROCESS_STARTERS = {
     "fork",
     "forkpty",
@@ -259,15 +333,26 @@ PROCESS_STARTERS = {
 
 
 def run_worker(sock: socket.socket, scratch: Path, limits: dict, packages: list[str]) -> None:
-    """Confine this process, report ready, then serve the grader until it says exit."""
+    """Confine this process, report ready, then serve the grader until it says exit.
+
+    ``limits`` holds ``memory_bytes``, ``cpu_seconds``, ``file_bytes``, ``output_chars`` and
+    optionally ``scratch_bytes``, ``scratch_inodes`` and ``without`` (steps of
+    :func:`~autograder.sandbox.confine.confine` to leave out, for tests).
+    """
+    _close_inherited_descriptors(keep=sock.fileno())
+    confinement = Limits(
+        memory_bytes=limits["memory_bytes"],
+        cpu_seconds=limits["cpu_seconds"],
+        file_bytes=limits["file_bytes"],
+        **{k: limits[k] for k in ("scratch_bytes", "scratch_inodes") if k in limits},
+    )
+    SCRATCH_LIMIT.update(bytes=confinement.scratch_bytes, inodes=confinement.scratch_inodes)
     isolation = confine(
         read_paths=[*python_read_paths(packages), scratch],
         write_paths=[scratch],
-        limits=Limits(
-            memory_bytes=limits["memory_bytes"],
-            cpu_seconds=limits["cpu_seconds"],
-            file_bytes=limits["file_bytes"],
-        ),
+        limits=confinement,
+        scratch=scratch,
+        without=frozenset(limits.get("without", ())),
     )
     np.seterr(all="ignore")
     protocol.send(
@@ -282,6 +367,19 @@ def run_worker(sock: socket.socket, scratch: Path, limits: dict, packages: list[
         },
     )
     Worker(sock, output_limit=limits["output_chars"]).serve()
+
+
+def _close_inherited_descriptors(keep: int) -> None:
+    """Close every descriptor but stdin, stdout, stderr and ``keep``: the worker holds nothing
+    of its parent's (the zygote's control socket, the grader's files) when student code runs."""
+    try:
+        highest = os.sysconf("SC_OPEN_MAX")
+    except (AttributeError, ValueError, OSError):
+        highest = -1
+    if highest <= keep or highest > 1 << 20:
+        highest = 1 << 20
+    os.closerange(3, keep)
+    os.closerange(keep + 1, highest)
 
 
 def main(argv: list[str] | None = None) -> None:

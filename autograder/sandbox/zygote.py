@@ -7,9 +7,11 @@ bootstrap as a worker, imports only numpy, the listed packages and the
 sandbox's own modules (never a reference, a check or a config), and then
 serves requests on a SOCK_SEQPACKET control socket:
 
-* ``{"op": "spawn", "scratch", "limits", "packages"}``: fork a worker. The child
-  closes the control socket, starts its own session, points stdin at
-  /dev/null and stdout/stderr at ``scratch/process-output.txt``, and runs
+* ``{"op": "spawn", "scratch", "limits", "packages"}`` with one file descriptor
+  attached (SCM_RIGHTS): the grader's output file for the worker (a memfd the grader
+  made and reads back by descriptor; no one opens anything in the scratch folder by
+  path). The zygote forks a worker; the child closes the control socket, starts its
+  own session, points stdin at /dev/null and stdout/stderr at that descriptor, and runs
   :func:`autograder.sandbox.worker.run_worker` (which confines it). The reply
   ``{"op": "spawned", "pid"}`` carries the grader's end of a fresh socketpair
   as an SCM_RIGHTS file descriptor; the zygote keeps neither end, so no
@@ -42,16 +44,16 @@ def serve(control: socket.socket) -> None:
 
     statuses: dict[int, int] = {}
     while True:
-        data = control.recv(MAX_MESSAGE)
+        data, fds, _flags, _address = socket.recv_fds(control, MAX_MESSAGE, 1)
         if not data:
             return
         request = json.loads(data)
         if request["op"] == "spawn":
+            if len(fds) != 1:
+                raise OSError("a spawn request must carry the worker's output descriptor")
+            output = fds.pop()
             scratch = Path(request["scratch"])
             parent_end, child_end = socket.socketpair()
-            output = os.open(
-                scratch / "process-output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
-            )
             pid = os.fork()
             if pid == 0:  # the worker
                 try:
@@ -62,6 +64,8 @@ def serve(control: socket.socket) -> None:
                     os.dup2(devnull, 0)
                     os.dup2(output, 1)
                     os.dup2(output, 2)
+                    os.close(devnull)
+                    os.close(output)
                     os.chdir(scratch)
                     os.environ["HOME"] = os.environ["TMPDIR"] = str(scratch)
                     run_worker(child_end, scratch, request["limits"], request["packages"])
@@ -82,6 +86,8 @@ def serve(control: socket.socket) -> None:
             control.send(
                 json.dumps({"op": "status", "returncode": statuses.pop(pid, None)}).encode()
             )
+        for fd in fds:  # none is expected with any other request
+            os.close(fd)
         _reap(statuses)
 
 
@@ -170,10 +176,11 @@ class Zygote:
         return self.process.poll() is None
 
     def spawn(
-        self, scratch: Path, limits: dict, packages: list[str]
+        self, scratch: Path, limits: dict, packages: list[str], output: int
     ) -> tuple[ZygoteWorker, socket.socket]:
+        """Fork a worker whose stdout and stderr are the file descriptor ``output``."""
         request = {"op": "spawn", "scratch": str(scratch), "limits": limits, "packages": packages}
-        self.control.send(json.dumps(request).encode())
+        socket.send_fds(self.control, [json.dumps(request).encode()], [output])
         self.control.settimeout(30.0)
         data, fds, _flags, _address = socket.recv_fds(self.control, MAX_MESSAGE, 1)
         reply = json.loads(data)
