@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--roster", type=Path, default=None, help="CSV mapping submissions to names and LMS ids"
     )
     batch.add_argument(
+        "--no-similarity",
+        action="store_true",
+        help="do not compare the submissions (no similarity.csv, similarity.html)",
+    )
+    batch.add_argument(
         "--canvas-assignment-id",
         type=int,
         default=None,

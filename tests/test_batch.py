@@ -327,3 +327,32 @@ def test_names_that_differ_only_by_an_accent_are_two_students(awkward_class):
     assert len(zoes) == 2 and len({z["student"] for z in zoes}) == 2
     assert sorted(z["score"] for z in zoes)[-1] == 20
     assert sorted(z["score"] for z in zoes)[0] < 20
+
+
+# -- the integrity report, from grade-batch ---------------------------------------------------------
+
+INTEGRITY = SUBMISSIONS / "integrity"
+
+
+def test_grade_batch_writes_the_integrity_report_and_links_it(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("copy_original", "copy_renamed", "honest_vectorised"):
+        shutil.copy(INTEGRITY / f"{name}.py", folder / f"{name}.py")
+    out = tmp_path / "out"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert (
+            main(["grade-batch", str(folder), "--out", str(out), "--jobs", "2", "--no-figures"])
+            == 0
+        )
+    with open(out / "similarity.csv", newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    flagged = {(r["student_a"], r["student_b"]) for r in rows if r["flagged"] == "yes"}
+    assert flagged == {("copy_original", "copy_renamed")}
+    assert "similarity.html" in (out / "summary.html").read_text(encoding="utf-8")
+    assert "similarity.html" in (out / "summary.md").read_text(encoding="utf-8")
+    # --no-similarity: no report, and no stale one left beside the new grades
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["grade-batch", str(folder), "--out", str(out), "--no-similarity"]) == 0
+    assert not (out / "similarity.csv").exists() and not (out / "similarity.html").exists()
+    assert "similarity.html" not in (out / "summary.html").read_text(encoding="utf-8")

@@ -26,9 +26,10 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.batch.discover import DiscoveryError, Entry, Member, discover, unpack_zip
 from autograder.batch.runner import BatchOutcome, Progress, default_jobs, grade_batch
@@ -43,6 +44,9 @@ from autograder.config import AssignmentConfig, GradingConfig
 from autograder.export.roster import Known, Roster, RosterError, with_known
 from autograder.grading.results import StudentResult, write_json_atomic, write_text_atomic
 from autograder.report import terminal_text
+
+if TYPE_CHECKING:
+    from autograder.integrity.command import IntegrityReport
 
 
 def grade_class(
@@ -107,6 +111,8 @@ def grade_class(
             on_progress=Progress(len(entries)),
             figures=not options.no_figures,
         )
+        # the integrity report reads the submissions again: before an unpacked zip is removed
+        similarity = _integrity_report(options, entries, outcome, assignment, config, out, jobs)
     finally:
         if unpacked is not None:
             shutil.rmtree(unpacked, ignore_errors=True)
@@ -120,7 +126,15 @@ def grade_class(
             file=sys.stderr,
         )
         return 130
-    write_class_files(entries, outcome, assignment, out, roster, options.canvas_assignment_id)
+    write_class_files(
+        entries,
+        outcome,
+        assignment,
+        out,
+        roster,
+        options.canvas_assignment_id,
+        integrity=(len(similarity.pairs), similarity.flagged) if similarity else None,
+    )
     stats = class_summary(class_rows(entries, outcome), assignment)
     print(
         terminal_text(summary_text(stats, reused=outcome.reused, wall_seconds=outcome.wall_seconds))
@@ -128,10 +142,38 @@ def grade_class(
     print(
         terminal_text(
             f"Class files: {out}/summary.html, summary.md, class.json, grades.csv, "
-            "scores.jsonl, moodle.csv"
+            f"scores.jsonl, moodle.csv{', similarity.html, similarity.csv' if similarity else ''}"
         )
     )
     return 0
+
+
+def _integrity_report(
+    options: argparse.Namespace,
+    entries: list[Entry],
+    outcome: BatchOutcome,
+    assignment: AssignmentConfig,
+    config: GradingConfig,
+    out: Path,
+    jobs: int,
+) -> IntegrityReport | None:
+    """similarity.csv and .html, unless --no-similarity (then no stale report is left) or the
+    run was interrupted; None when none was written."""
+    if options.no_similarity:
+        for name in ("similarity.csv", "similarity.html"):
+            (out / name).unlink(missing_ok=True)
+        return None
+    if outcome.interrupted:
+        return None
+    from autograder.integrity.command import missing_dependency, write_integrity_report
+
+    reason = missing_dependency()
+    if reason:
+        print(terminal_text(f"No integrity report: {reason}."), file=sys.stderr)
+        return None
+    report = write_integrity_report(entries, outcome.students, assignment, config.path, out, jobs)
+    print(terminal_text(report.line()))
+    return report
 
 
 NO_RESULT = "not graded: the batch produced no result for this submission"
@@ -216,6 +258,7 @@ def write_class_files(
     out: Path,
     roster: Roster | None,
     canvas_assignment_id: int | None,
+    integrity: tuple[int, int] | None = None,
 ) -> list[StudentResult]:
     """class.json, the LMS exports and the summary, a row per student; return the rows written.
 
@@ -261,7 +304,7 @@ def write_class_files(
     )
     graded = [row.student for row in rows]
     _write_exports(graded, assignment, out, people, canvas_assignment_id)
-    write_summary(class_summary(rows, assignment), out)
+    write_summary(replace(class_summary(rows, assignment), integrity=integrity), out)
     return graded
 
 

@@ -80,6 +80,7 @@ class ClassStatistics:
     lowest: tuple[tuple[str, float], ...]
     roll: tuple[RollLine, ...] = ()  # every student, in the order given
     late: tuple[str, ...] = ()  # the students who handed in late
+    integrity: tuple[int, int] | None = None  # (pairs worth a look, flagged), when compared
 
 
 def class_statistics(
@@ -265,6 +266,12 @@ def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str
             f"- mean score {stats.mean:.2f}, median {stats.median:g} of {stats.max_score:g}"
         )
         lines.append(f"- full marks: {stats.full_marks}")
+    if stats.integrity is not None:
+        pairs, flagged = stats.integrity
+        lines.append(
+            f"- [pairs worth a look](similarity.html): {pairs}, {flagged} flagged "
+            "(also similarity.csv)"
+        )
     lines.append("")
     if "scores.png" in figure_names:
         lines += ["![Score histogram](scores.png)", ""]
@@ -325,6 +332,12 @@ def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
         f"<h1>Class summary: {e(stats.assignment)}</h1>",
         f"<p>{stats.students} students, {stats.graded} graded, {len(stats.failures)} not graded.",
     ]
+    if stats.integrity is not None:
+        pairs, flagged = stats.integrity
+        parts.append(
+            f" <a href='similarity.html'>Pairs worth a look</a>: {pairs}, {flagged} flagged "
+            "(also similarity.csv)."
+        )
     if stats.scores:
         parts.append(
             f" Mean {stats.mean:.2f}, median {stats.median:g} of {stats.max_score:g};"
