@@ -15,6 +15,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -186,3 +187,22 @@ def test_a_check_that_crashes_on_one_answer_leaves_that_student_not_graded(tmp_p
         line.get("userId") == "cy" and line.get("gradingProgress") == "FullyGraded"
         for line in lines
     )
+
+
+def test_a_scratch_folder_thousands_of_levels_deep_is_removed(tmp_path):
+    from autograder.grading.runner import remove_scratch
+
+    scratch = tmp_path / "scratch"
+    deep = scratch
+    deep.mkdir()
+    fd = os.open(deep, os.O_RDONLY)
+    try:  # 3,000 levels, made relative to each parent (a path that long could not be opened)
+        for _ in range(3000):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    remove_scratch(scratch)
+    assert not scratch.exists()

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import io
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -194,7 +195,7 @@ def _grade_submission(
             feedback_data = collect_feedback(feedback_module, sandbox, reference)
             process_output = sandbox.close()
     finally:
-        shutil.rmtree(scratch_root, ignore_errors=True)
+        remove_scratch(scratch_root)
     _refuse_failed_run(assignment, plugin, exit_code)
     checks = tuple(_ordered_records(assignment, plugin.records))
     problems = _load_problems(load, submission)
@@ -216,6 +217,25 @@ def _grade_submission(
         config_fingerprint=fingerprint,
     )
     return GradeOutput(result, report, assignment.title, feedback_module, feedback_data)
+
+
+def remove_scratch(folder: Path) -> None:
+    """Remove a worker's scratch folder, whatever the worker left there.
+
+    shutil.rmtree works on file descriptors (it follows no link and opens no FIFO), but it
+    recurses in Python: a tree thousands of folders deep (possible where the worker's scratch
+    is not its own tmpfs) raises RecursionError, which ``ignore_errors`` does not catch.
+    """
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    except RecursionError:
+        subprocess.run(
+            ["rm", "-rf", "--one-file-system", "--", str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 def collect_feedback(
