@@ -16,9 +16,11 @@ the functions it calls passed, and those that did not run as the reference's
 No check can be passed without doing the work: every call's answer is
 compared with the reference (or an oracle) on that call's inputs, by value or,
 in the checks of the sign, by the sign of every element; each check meets
-inputs of a shape the function has already seen (so an answer looked up by
-shape is stale), and NaN or inf never passes where a number is expected
-(tests/test_checks_gaming.py proves it for every check).
+inputs of a shape the function has already seen, and the checks with numbers
+among the arguments (lr, epochs, seed...) repeat them too, so an answer looked
+up by anything but the values of the arrays is stale; NaN or inf never passes
+where a number is expected (tests/test_checks_gaming.py proves it for every
+check; tests/test_checks_cheats.py for memoisers keyed by shape and settings).
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ FIT_POINTS = 24
 # descent gets stuck.
 FIT_MARGIN = 0.8
 MAX_DRAWS = 20
+# Each fit check runs train a second time, with the same settings, seed and shape of data, on
+# the opposite sine (phase φ + π, give or take π/4): parameters fitted to the first data are far
+# off there, so a train that hands back an earlier answer for anything but the same data fails.
+# Fewer points would not make it cheaper: a run's cost is its epochs (two round trips each).
+OPPOSITE_JITTER = np.pi / 4
 
 # The lesson's example (README section 3): x = 1, h = tanh([ln 2, −ln 3]) = [0.6, −0.8].
 LESSON_PARAMS = {
@@ -137,19 +144,36 @@ def batches(rng: np.random.Generator) -> list[tuple[dict, np.ndarray, np.ndarray
     return cases
 
 
-def sine_data(rng: np.random.Generator, n: int = FIT_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """n points of y = sin(πx + φ), x in [−1, 1], a random phase φ."""
+def sine_data(
+    rng: np.random.Generator, n: int = FIT_POINTS, phase: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """n points of y = sin(πx + φ), x in [−1, 1]; φ is ``phase``, or random if it is None."""
     x = np.sort(rng.uniform(-1.0, 1.0, size=(n, 1)), axis=0)
-    return x, np.sin(np.pi * x + rng.uniform(0.0, 2.0 * np.pi))
+    if phase is None:
+        phase = rng.uniform(0.0, 2.0 * np.pi)
+    return x, np.sin(np.pi * x + phase)
 
 
 def fit_data(rng, reference, loss: str, settings: dict, tolerance: float, seed: int):
-    """Sine data on which the recipe ends below ``FIT_MARGIN * tolerance``."""
+    """``(x, y, x_other, y_other)``: sine data on which the recipe ends below ``FIT_MARGIN *
+    tolerance``, then as many points of the opposite sine, on which it does too but where the
+    parameters it fitted to the first data are above ``tolerance / FIT_MARGIN``."""
     for _ in range(MAX_DRAWS):
-        x, y = sine_data(rng)
+        phase = rng.uniform(0.0, 2.0 * np.pi)
+        x, y = sine_data(rng, phase=phase)
         params, _ = recipe(reference, x, y, loss, seed=seed, **settings)
-        if loss_value(network_output(params, x), y, loss) <= FIT_MARGIN * tolerance:
-            return x, y
+        if loss_value(network_output(params, x), y, loss) > FIT_MARGIN * tolerance:
+            continue
+        for _ in range(MAX_DRAWS):
+            opposite = phase + np.pi + rng.uniform(-OPPOSITE_JITTER, OPPOSITE_JITTER)
+            x_other, y_other = sine_data(rng, phase=opposite)
+            fitted, _ = recipe(reference, x_other, y_other, loss, seed=seed, **settings)
+            if (
+                loss_value(network_output(fitted, x_other), y_other, loss) <= FIT_MARGIN * tolerance
+                and loss_value(network_output(params, x_other), y_other, loss)
+                > tolerance / FIT_MARGIN
+            ):
+                return x, y, x_other, y_other
     raise RuntimeError(f"no sine data on which the {loss} recipe reaches {tolerance}")
 
 
@@ -506,9 +530,15 @@ def test_sgd_step_values(verdict, rng):
 
     Subtracting the gradient is what turns its sign into a step downhill."""
     cases = []
-    for _n, n_in, n_hidden in [*SIZES[:3], SIZES[1]]:  # a shape again, with other numbers
+    for _n, n_in, n_hidden in SIZES[:3]:
         params, grads = random_params(rng, n_in, n_hidden), random_params(rng, n_in, n_hidden)
         cases.append((params, grads, float(rng.uniform(0.01, 1.0))))
+    # the second's shapes and lr again, other numbers: an answer looked up by anything but the
+    # arrays' values would be stale
+    _n, n_in, n_hidden = SIZES[1]
+    cases.append(
+        (random_params(rng, n_in, n_hidden), random_params(rng, n_in, n_hidden), cases[1][2])
+    )
     for params, grads, lr in cases:
         with verdict.case("sgd_step", params, grads, lr) as case:
             shapes = {key: np.shape(value) for key, value in params.items()}
@@ -524,7 +554,9 @@ def test_sgd_step_lowers_loss(verdict, reference, rng):
     """sgd_step: one small step with the true gradients lowers the loss (MSE and MAE)
 
     This is the promise of gradient descent: follow the negative gradient and the loss falls."""
-    for params, x, y, loss in step_cases(rng):
+    # the first case's shapes again, other numbers (lr is SMALL_LR throughout): an answer
+    # looked up by anything but the arrays' values would be stale
+    for params, x, y, loss in [*step_cases(rng), step_cases(rng)[0]]:
         y_pred, cache = reference.forward(params, x)
         grads = reference.backward(params, cache, upstream(y_pred, y, loss))
         step = {key: params[key] - SMALL_LR * grads[key] for key in KEYS}
@@ -566,19 +598,17 @@ def test_train_follows_the_recipe(verdict, reference, tolerances, rng):
     """train: init_params, then each epoch forward, loss, backward, sgd_step, number for number
 
     Every number of a run follows from the seed: the same recipe gives the same network."""
-    # the last has the shapes of the first (other data, loss and seed): an answer looked up
-    # by shape would be stale
-    cases = [("mse", 1, 4, 0.1), ("mae", 1, 3, 0.1), ("mse", 2, 5, 0.05), ("mae", 1, 4, 0.05)]
-    for loss, n_in, n_hidden, lr in cases:
+    cases = [
+        ("mse", 1, 4, 0.1, int(rng.integers(2**31))),
+        ("mae", 1, 3, 0.1, int(rng.integers(2**31))),
+        ("mse", 2, 5, 0.05, int(rng.integers(2**31))),
+    ]
+    # the last repeats the first's settings and seed on other data of the same shape: an
+    # answer looked up by anything but the data's values would be stale
+    for loss, n_in, n_hidden, lr, seed in [*cases, cases[0]]:
         x = rng.uniform(-1.0, 1.0, size=(12, n_in))
         y = np.sin(np.pi * x[:, :1]) + rng.normal(0.0, 0.1, size=(12, 1))
-        settings = {
-            "loss": loss,
-            "n_hidden": n_hidden,
-            "lr": lr,
-            "epochs": 30,
-            "seed": int(rng.integers(2**31)),
-        }
+        settings = {"loss": loss, "n_hidden": n_hidden, "lr": lr, "epochs": 30, "seed": seed}
         with verdict.case("train", x, y, **settings) as case:
             params, history = trained(case, case.call(), x, n_hidden)
             want_params, want_history = recipe(reference, x, y, **settings)
@@ -604,11 +634,13 @@ def test_train_history(verdict, reference, tolerances, rng):
     The history is how you see training work: it records the loss before each step, the first
     that of init_params(seed)."""
     epochs = 40
-    for loss in ("mse", "mae"):
+    mse_seed, mae_seed = (int(rng.integers(2**31)) for _ in range(2))
+    # the last repeats the first's settings and seed on other data: an answer looked up by
+    # anything but the data's values would be stale
+    for loss, seed in [("mse", mse_seed), ("mae", mae_seed), ("mse", mse_seed)]:
         # data of the size the fit checks use: a train that looks its answers up by the shape
         # of x would give those checks one of these answers
         x, y = sine_data(rng, n=FIT_POINTS)
-        seed = int(rng.integers(2**31))
         settings = {"loss": loss, "n_hidden": 6, "lr": 0.1, "epochs": epochs, "seed": seed}
         with verdict.case("train", x, y, **settings) as case:
             _params, history = trained(case, case.call(), x, 6)
@@ -642,20 +674,38 @@ def test_train_history(verdict, reference, tolerances, rng):
             )
 
 
+def expect_fitted(case, got, x, y, loss: str, settings: dict, tolerance: float, what: str) -> None:
+    """Fail the case unless train's answer ``got`` fits ``(x, y)`` to the tolerance."""
+    params, _history = trained(case, got, x, settings["n_hidden"])
+    final = loss_value(network_output(params, x), y, loss)
+    case.expect(
+        final <= tolerance,
+        f"after {settings['epochs']} epochs (n_hidden = {settings['n_hidden']}, "
+        f"lr = {settings['lr']}) your network's {loss.upper()} on {len(x)} points of {what} "
+        f"is {final:.4g}; it should be at most {tolerance:g}",
+    )
+
+
 def expect_fit(verdict, reference, rng, loss: str, settings: dict, tolerance: float) -> None:
     """One long run (the expensive part of grading train; train_follows_the_recipe already
-    pins a run down number by number): its final loss must be within the tolerance."""
+    pins a run down number by number): its final loss must be within the tolerance. Then, in
+    the same case, a run with the same settings and seed on the opposite sine, which must fit
+    too: an answer kept from the first run cannot (see OPPOSITE_JITTER)."""
     seed = int(rng.integers(2**31))
-    x, y = fit_data(rng, reference, loss, settings, tolerance, seed)
+    x, y, x_other, y_other = fit_data(rng, reference, loss, settings, tolerance, seed)
     with verdict.case("train", x, y, loss=loss, seed=seed, **settings) as case:
-        params, _history = trained(case, case.call(), x, settings["n_hidden"])
-        final = loss_value(network_output(params, x), y, loss)
         case.expected = tolerance
-        case.expect(
-            final <= tolerance,
-            f"after {settings['epochs']} epochs (n_hidden = {settings['n_hidden']}, lr = {settings['lr']}) "
-            f"your network's {loss.upper()} on {FIT_POINTS} points of a sine is {final:.4g}; "
-            f"it should be at most {tolerance:g}",
+        expect_fitted(case, case.call(), x, y, loss, settings, tolerance, "a sine")
+        again = case.call_again(x_other, y_other, loss=loss, seed=seed, **settings)
+        expect_fitted(
+            case,
+            again,
+            x_other,
+            y_other,
+            loss,
+            settings,
+            tolerance,
+            "another sine (same settings and seed)",
         )
 
 
