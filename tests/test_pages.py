@@ -215,7 +215,8 @@ def test_printed_markup_stays_inside_code_blocks_in_markdown(hostile_pages):
         # a picture's caption may quote the message inline, escaped: \*\*Score: 20 / 20\*\*
         assert "**Score: 20" not in line and "<script" not in line.lower(), line
     assert "\x1b" not in markdown and "\x07" not in markdown
-    assert "\\x1b[2J" in markdown  # written out, so the student sees what was printed
+    # written out, so the student sees what was printed (the sandbox shows ESC as ␛)
+    assert "␛[2J" in markdown
 
 
 def test_printed_markup_is_text_in_html(hostile_pages):
@@ -230,8 +231,8 @@ def test_printed_markup_is_text_in_html(hostile_pages):
 def test_results_json_outputs_carry_no_escape_sequence(hostile_pages):
     results = hostile_pages[0]
     mae = [t for t in results["tests"] if "mae" in t["tags"] and t["status"] == "failed"]
-    assert mae and all("\\x1b[2J" in t["output"] for t in mae)  # the message, written out
-    assert "\\x1b[2J" in results["output"]  # what it printed, written out
+    assert mae and all("␛[2J" in t["output"] for t in mae)  # the message, written out
+    assert "␛[2J" in results["output"]  # what it printed, written out
     assert all("\x1b" not in t["output"] for t in results["tests"])
     assert "\x1b" not in results["output"]
 
@@ -239,7 +240,7 @@ def test_results_json_outputs_carry_no_escape_sequence(hostile_pages):
 def test_a_load_error_message_reaches_the_terminal_written_out(tmp_path):
     results, markdown, page, stdout = grade(RAISES_AT_IMPORT, tmp_path / "out")
     assert results["score"] == 0
-    assert "\\x1b[2J" in stdout and "\x1b" not in stdout and "\x07" not in stdout
+    assert "␛[2J" in stdout and "\x1b" not in stdout and "\x07" not in stdout
     for line in outside_code_blocks(markdown):
         assert "**Score: 20" not in line and "<script" not in line.lower(), line
     assert set(read_html(page).tags) <= PAGE_TAGS
