@@ -16,7 +16,7 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 COURSE_FILES = ["grading.yaml"]
-COURSE_FOLDERS = ["assignments", "reference", "autograder/checks", "autograder/samples"]
+COURSE_FOLDERS = ["assignments", "reference"]
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 

@@ -87,6 +87,7 @@ class AssignmentConfig:
     tolerances: Mapping[str, float]
     checks: Mapping[str, CheckConfig]
     provides: Mapping[str, ProvidedModule] = field(default_factory=lambda: MappingProxyType({}))
+    samples_dir: Path | None = None  # sample submissions (correct ones, one per catalogued mistake)
 
     @property
     def max_score(self) -> float:
@@ -160,6 +161,7 @@ ASSIGNMENT_KEYS = {
     "reference",
     "checks_dir",
     "release_dir",
+    "samples_dir",
     "packages",
     "functions",
     "limits",
@@ -249,13 +251,20 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
         root, reader.require(body, "checks_dir", key), f"{key}.checks_dir"
     )
     _match_checks(reader, checks, defined_checks(checks_dir), checks_dir, key)
+    reference = reader.existing_path(
+        root, reader.require(body, "reference", key), f"{key}.reference"
+    )
+    if "samples_dir" in body:
+        samples_dir = reader.existing_path(root, body["samples_dir"], f"{key}.samples_dir")
+    else:  # beside the reference solution, by convention
+        folder = reference if reference.is_dir() else reference.parent
+        samples_dir = folder / "samples" if (folder / "samples").is_dir() else None
     return AssignmentConfig(
         name=name,
         title=reader.string(reader.require(body, "title", key), f"{key}.title"),
         module=reader.identifier(reader.require(body, "module", key), f"{key}.module"),
-        reference=reader.existing_path(
-            root, reader.require(body, "reference", key), f"{key}.reference"
-        ),
+        reference=reference,
+        samples_dir=samples_dir,
         checks_dir=checks_dir,
         release_dir=reader.existing_path(
             root, reader.require(body, "release_dir", key), f"{key}.release_dir"

@@ -1,8 +1,8 @@
 """``autograder demo``: grade the bundled sample submissions and print what the grader found.
 
-The samples live in ``autograder/samples/<assignment>/``: correct solutions in
-several styles, and one file per catalogued mistake named
-``<function>__<mistake>.py``. The demo grades the correct ones and the most
+The samples live in the assignment's ``samples_dir`` (by convention
+``reference/<assignment>/samples/``): correct solutions in several styles, and
+one file per catalogued mistake named ``<function>__<mistake>.py``. The demo grades the correct ones and the most
 common mistakes, each in its own sandbox, exactly as ``autograder grade``
 would, and keeps every results.json.
 """
@@ -18,12 +18,12 @@ from autograder.grading.runner import grade_submission, load_reference, write_ou
 from autograder.grading.submission import read_submission
 from autograder.report import score_table
 
-SAMPLES = Path(__file__).resolve().parent / "samples"
-
 
 def demo_submissions(assignment: AssignmentConfig) -> list[Path]:
     """The correct samples, then the common mistakes (``DEMO`` in the assignment's mistakes.py)."""
-    folder = SAMPLES / assignment.name
+    folder = assignment.samples_dir
+    if folder is None:
+        return []
     correct = sorted(folder.glob("correct_*.py"))
     mistakes_module = load_mistakes_module(assignment.checks_dir)
     names = getattr(mistakes_module, "DEMO", None) or sorted(p.stem for p in folder.glob("*__*.py"))
@@ -35,7 +35,8 @@ def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
     submissions = demo_submissions(assignment)
     if not submissions:
         print(
-            f"There are no sample submissions for {assignment.name} in {SAMPLES / assignment.name}."
+            f"There are no sample submissions for {assignment.name} "
+            f"(its samples_dir is {assignment.samples_dir or 'not set'})."
         )
         return 1
     out = Path(out) if out else Path(tempfile.mkdtemp(prefix="autograder-demo-"))
@@ -57,9 +58,11 @@ def run_demo(assignment: AssignmentConfig, out: Path | None) -> int:
     print(
         f"\nEach submission's results.json, report.json and feedback.html are in {out}/<submission>/."
     )
-    flipped = next((p for p in submissions if "sign_flipped" in p.stem), None)
-    if flipped is not None:
+    mistaken = next((p for p in submissions if "__" in p.stem), None)
+    if mistaken is not None:
+        function, _, mistake = mistaken.stem.partition("__")
         print(
-            f"For instance, what a student with a flipped sign reads: {out / flipped.stem / 'feedback.html'}"
+            f"For instance, what a student whose {function} has the mistake "
+            f"'{mistake.replace('_', ' ')}' reads: {out / mistaken.stem / 'feedback.html'}"
         )
     return 0

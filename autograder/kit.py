@@ -1,7 +1,7 @@
 """Where the kit's own course lives: the checkout it runs from, or the copy a wheel carries.
 
 The kit's grading.yaml names its folders relative to itself (``reference/``,
-``assignments/``, ``autograder/checks/``). In a checkout that is the repository
+``assignments/``). In a checkout that is the repository
 root; a built wheel carries the same tree as package data under
 ``autograder/_course/`` (see ``setup.py``), so that ``autograder demo`` and
 ``autograder grade`` work from a plain ``pip install`` as from a checkout.

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "autograder" / "samples" / "regression_losses"
+SAMPLES = ROOT / "reference" / "regression_losses" / "samples"
 HOSTILE = ROOT / "tests" / "submissions" / "hostile"
 CORRECT = ["correct_vectorised.py", "correct_oop_style.py", "correct_loops.py"]
 HOSTILE_FILES = [
@@ -226,7 +226,10 @@ def main() -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        shutil.copy(ROOT / "reference" / "regression_losses.py", bundle / "regression_losses.py")
+        shutil.copy(
+            ROOT / "reference" / "regression_losses" / "regression_losses.py",
+            bundle / "regression_losses.py",
+        )
         selfcheck = time_command([sys.executable, "selfcheck.py"], bundle)
         print(
             f"student's python selfcheck.py (public checks + 3 pictures): median {selfcheck:.2f} s wall"

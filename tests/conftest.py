@@ -8,7 +8,7 @@ import pytest
 from autograder.loading import load_file_module
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_PATH = REPO_ROOT / "reference" / "regression_losses.py"
+REFERENCE_PATH = REPO_ROOT / "reference" / "regression_losses" / "regression_losses.py"
 
 
 def load_module_from_path(name: str, path: Path) -> ModuleType:
@@ -21,12 +21,16 @@ def load_module_from_path(name: str, path: Path) -> ModuleType:
 
 @pytest.fixture(scope="session")
 def reference() -> ModuleType:
-    """The hidden reference solution, ``reference/regression_losses.py``, loaded by path."""
+    """The hidden reference solution, ``reference/regression_losses/regression_losses.py``, loaded by path."""
     return load_module_from_path("reference_regression_losses", REFERENCE_PATH)
 
 
 SUBMISSIONS = REPO_ROOT / "tests" / "submissions"
-SAMPLES = REPO_ROOT / "autograder" / "samples"
+
+
+def samples_of(assignment: str) -> Path:
+    """An assignment's sample submissions: ``reference/<assignment>/samples``."""
+    return REPO_ROOT / "reference" / assignment / "samples"
 
 
 EXAMPLES = SUBMISSIONS / "examples"

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, SAMPLES, SUBMISSIONS, load_module_from_path
+from conftest import REPO_ROOT, SUBMISSIONS, load_module_from_path, samples_of
 
-REFERENCE_PATH = REPO_ROOT / "reference" / "backprop_sign.py"
+REFERENCE_PATH = REPO_ROOT / "reference" / "backprop_sign" / "backprop_sign.py"
 RELEASE_DIR = REPO_ROOT / "assignments" / "backprop_sign"
-CHECKS_DIR = REPO_ROOT / "autograder" / "checks" / "backprop_sign"
-SAMPLE_DIR = SAMPLES / "backprop_sign"
+CHECKS_DIR = REPO_ROOT / "reference" / "backprop_sign" / "checks"
+SAMPLE_DIR = samples_of("backprop_sign")
 HOSTILE = SUBMISSIONS / "hostile_backprop"
 FRAGMENT = REPO_ROOT / "grading_backprop.yaml"
 MISTAKES = sorted(SAMPLE_DIR.glob("*__*.py"))
@@ -554,7 +554,8 @@ def student_folder(tmp_path) -> Path:
 def test_the_experiment_draws_both_curves(student_folder):
     shutil.copy(REFERENCE_PATH, student_folder / "backprop_sign.py")
     shutil.copy(
-        REPO_ROOT / "reference" / "regression_losses.py", student_folder / "regression_losses.py"
+        REPO_ROOT / "reference" / "regression_losses" / "regression_losses.py",
+        student_folder / "regression_losses.py",
     )
     try:
         completed = subprocess.run(

@@ -16,15 +16,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, SUBMISSIONS
+from conftest import SUBMISSIONS, samples_of
 
 from autograder.batch.discover import DiscoveryError, discover, unpack_zip
 from autograder.cli import main
 
 MODULE = "regression_losses"
-CORRECT = SAMPLES / MODULE / "correct_vectorised.py"
-FLIPPED = SAMPLES / MODULE / "mse_grad__sign_flipped.py"
-ASCENT = SAMPLES / MODULE / "gd_step__ascent.py"
+CORRECT = samples_of(MODULE) / "correct_vectorised.py"
+FLIPPED = samples_of(MODULE) / "mse_grad__sign_flipped.py"
+ASCENT = samples_of(MODULE) / "gd_step__ascent.py"
 HOSTILE = SUBMISSIONS / "hostile"
 
 
@@ -36,11 +36,11 @@ def class_folder(tmp_path_factory) -> Path:
     shutil.copy(FLIPPED, folder / "bob.py")
     shutil.copy(ASCENT, folder / "carol.py")
     (folder / "dave").mkdir()
-    shutil.copy(SAMPLES / MODULE / "correct_oop_style.py", folder / "dave" / f"{MODULE}.py")
+    shutil.copy(samples_of(MODULE) / "correct_oop_style.py", folder / "dave" / f"{MODULE}.py")
     shutil.copy(HOSTILE / "hang_at_import.py", folder / "erin.py")
     shutil.copy(HOSTILE / "segfault.py", folder / "frank.py")
     shutil.copy(HOSTILE / "writes_outside.py", folder / "grace.py")
-    shutil.copy(SAMPLES / MODULE / "mae_grad__abs_not_sign.py", folder / "heidi.py")
+    shutil.copy(samples_of(MODULE) / "mae_grad__abs_not_sign.py", folder / "heidi.py")
     (folder / "ivan").mkdir()
     notebook = {
         "cells": [

@@ -21,20 +21,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, SAMPLES
+from conftest import REPO_ROOT, samples_of
 
 from autograder.cli import main
 
-CORRECT = SAMPLES / "regression_losses" / "correct_vectorised.py"
-MSE_WRONG = SAMPLES / "regression_losses" / "mse__rmse.py"
-CHECKS = Path("autograder/checks/regression_losses/test_checks.py")
+CORRECT = samples_of("regression_losses") / "correct_vectorised.py"
+MSE_WRONG = samples_of("regression_losses") / "mse__rmse.py"
+CHECKS = Path("reference/regression_losses/checks/test_checks.py")
 
 
 def course_copy(root: Path) -> Path:
     """A copy of the kit's course under ``root``; returns its grading.yaml."""
     root.mkdir(parents=True)
     shutil.copy2(REPO_ROOT / "grading.yaml", root / "grading.yaml")
-    for folder in ("reference", "assignments", "autograder/checks"):
+    for folder in ("reference", "assignments"):
         shutil.copytree(
             REPO_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, SAMPLES, SUBMISSIONS
+from conftest import REPO_ROOT, SUBMISSIONS, samples_of
 
 from autograder.cli import main
 
@@ -32,8 +32,8 @@ RAW_CHECKS = yaml.safe_load(KIT_YAML.read_text(encoding="utf-8"))["assignments"]
 ]["checks"]
 MAX_SCORE = 20  # README: the assignment is out of 20
 
-CORRECT = SAMPLES / "regression_losses" / "correct_vectorised.py"
-MISTAKEN = SAMPLES / "regression_losses" / "mse_grad__sign_flipped.py"
+CORRECT = samples_of("regression_losses") / "correct_vectorised.py"
+MISTAKEN = samples_of("regression_losses") / "mse_grad__sign_flipped.py"
 HOSTILE = SUBMISSIONS / "hostile" / "hang_at_import.py"
 
 
@@ -442,7 +442,7 @@ def test_grading_a_diverging_submission_prints_no_grader_warnings(tmp_path, samp
     status, stdout, stderr = run_console(
         [
             "grade",
-            str(SAMPLES / "backprop_sign" / sample),
+            str(samples_of("backprop_sign") / sample),
             "--assignment",
             "backprop_sign",
             "--out",

@@ -27,10 +27,9 @@ KEY = f"assignments.{NAME}"
 GRADESCOPE_VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 # The folders grading.yaml points at, relative to the file.
 LINKED_FOLDERS = (
-    "reference",
-    "autograder/checks/regression_losses",
+    "reference/regression_losses",
     "assignments/regression_losses",
-    "autograder/checks/backprop_sign",
+    "reference/backprop_sign",
     "assignments/backprop_sign",
 )
 
@@ -154,8 +153,12 @@ def test_the_kit_paths_are_resolved_against_the_file(monkeypatch, tmp_path):
     config = load_config(KIT_YAML)
     assignment = config.assignment(NAME)
     assert config.root == REPO_ROOT
-    assert assignment.reference == REPO_ROOT / "reference" / "regression_losses.py"
-    assert assignment.checks_dir == REPO_ROOT / "autograder" / "checks" / NAME
+    assert (
+        assignment.reference
+        == REPO_ROOT / "reference" / "regression_losses" / "regression_losses.py"
+    )
+    assert assignment.checks_dir == REPO_ROOT / "reference" / NAME / "checks"
+    assert assignment.samples_dir == REPO_ROOT / "reference" / NAME / "samples"
     assert assignment.release_dir == REPO_ROOT / "assignments" / NAME
     assert assignment.reference.is_file() and assignment.checks_dir.is_dir()
 
@@ -164,8 +167,10 @@ def test_a_copy_in_another_folder_reads_its_own_folders(variant, course, monkeyp
     path = variant(lambda a: None)
     monkeypatch.chdir(tmp_path)
     assignment = load_config(path).assignment(NAME)
-    assert assignment.reference == course / "reference" / "regression_losses.py"
-    assert assignment.checks_dir == course / "autograder" / "checks" / NAME
+    assert (
+        assignment.reference == course / "reference" / "regression_losses" / "regression_losses.py"
+    )
+    assert assignment.checks_dir == course / "reference" / NAME / "checks"
     assert assignment.max_score == 20
 
 
@@ -397,7 +402,7 @@ def test_sections_must_be_mappings(variant, section):
     "key, value",
     [
         ("reference", "reference/regression_loses.py"),
-        ("checks_dir", "autograder/checks/regression_losses_v2"),
+        ("checks_dir", "reference/regression_losses/checks_v2"),
         ("release_dir", "assignment/regression_losses"),
     ],
 )

@@ -24,7 +24,7 @@ import pytest
 from autograder.sandbox.confine import Limits, landlock_abi_version
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT / "reference" / "regression_losses.py"
+REFERENCE = ROOT / "reference" / "regression_losses" / "regression_losses.py"
 LIMITS = Limits(memory_bytes=256 * 2**20, cpu_seconds=10, file_bytes=2**20)
 ABI = landlock_abi_version()
 

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_PATH, SAMPLES
+from conftest import REFERENCE_PATH, samples_of
 
 from autograder.batch.discover import (
     MAX_MEMBER_DEPTH,
@@ -35,8 +35,8 @@ from autograder.batch.discover import (
 from autograder.cli import main
 
 MODULE = "regression_losses"
-CORRECT = SAMPLES / MODULE / "correct_vectorised.py"
-FLIPPED = SAMPLES / MODULE / "mse_grad__sign_flipped.py"
+CORRECT = samples_of(MODULE) / "correct_vectorised.py"
+FLIPPED = samples_of(MODULE) / "mse_grad__sign_flipped.py"
 FUNCTIONS = ("mse", "mse_grad", "mae", "mae_grad", "predict", "linear_grads", "gd_step", "fit")
 
 

@@ -24,13 +24,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import samples_of
 
 from autograder.cli import main
 
 MODULE = "regression_losses"
-CORRECT = SAMPLES / MODULE / "correct_vectorised.py"
-FLIPPED = SAMPLES / MODULE / "mse_grad__sign_flipped.py"
+CORRECT = samples_of(MODULE) / "correct_vectorised.py"
+FLIPPED = samples_of(MODULE) / "mse_grad__sign_flipped.py"
 TITLE = "Regression losses and the sign of the gradient"
 IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import samples_of
 
 from autograder.cli import main
 
@@ -58,10 +58,25 @@ def test_the_zip_has_the_scripts_at_its_root_and_no_student_material(bundle):
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
-    assert {"setup.sh", "run_autograder", "grading.yaml", "reference/regression_losses.py"} <= names
-    assert "autograder/checks/regression_losses/test_checks.py" in names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "grading.yaml",
+        "reference/regression_losses/regression_losses.py",
+    } <= names
+    assert "reference/regression_losses/checks/test_checks.py" in names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
-    assert not any(name.startswith(("tests/", "autograder/samples/", ".venv/")) for name in names)
+    assert not any(
+        name.startswith(
+            (
+                "tests/",
+                "reference/regression_losses/samples/",
+                "reference/backprop_sign/samples/",
+                ".venv/",
+            )
+        )
+        for name in names
+    )
     for script in ("setup.sh", "run_autograder"):
         with zipfile.ZipFile(bundle) as archive:
             text = archive.read(script).decode()
@@ -72,7 +87,7 @@ def test_the_zip_has_the_scripts_at_its_root_and_no_student_material(bundle):
 def test_run_autograder_grades_the_submission(bundle, tmp_path):
     root = autograder_root(bundle, tmp_path)
     shutil.copy(
-        SAMPLES / "regression_losses" / "mse_grad__sign_flipped.py",
+        samples_of("regression_losses") / "mse_grad__sign_flipped.py",
         root / "submission" / "my_work.py",
     )
     completed = run_autograder(root)
@@ -99,11 +114,14 @@ def test_a_bundle_for_an_assignment_that_builds_on_another(tmp_path):
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
         config = archive.read("grading.yaml").decode()
-    assert {"reference/backprop_sign.py", "reference/regression_losses.py"} <= names
+    assert {
+        "reference/backprop_sign/backprop_sign.py",
+        "reference/regression_losses/regression_losses.py",
+    } <= names
     assert "default_assignment: backprop_sign" in config
     root = autograder_root(bundle, tmp_path)
     shutil.copy(
-        SAMPLES / "backprop_sign" / "correct_vectorised.py",
+        samples_of("backprop_sign") / "correct_vectorised.py",
         root / "submission" / "backprop_sign.py",
     )
     run_autograder(root)

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REFERENCE_PATH, RELEASED_STUB, SAMPLES
+from conftest import EXAMPLES, REFERENCE_PATH, RELEASED_STUB, samples_of
 
-MISTAKES = sorted((SAMPLES / "regression_losses").glob("*__*.py"))
+MISTAKES = sorted((samples_of("regression_losses")).glob("*__*.py"))
 
 
 def points_of(assignment, function: str) -> float:
@@ -43,7 +43,7 @@ def test_the_reference_gets_full_marks(grade, assignment):
     "name", ["correct_vectorised.py", "correct_oop_style.py", "correct_loops.py"]
 )
 def test_correct_styles_get_full_marks(grade, assignment, name):
-    result = grade(SAMPLES / "regression_losses" / name)
+    result = grade(samples_of("regression_losses") / name)
     assert result.score == assignment.max_score
     assert not result.load_problems
 
@@ -72,12 +72,12 @@ def test_every_catalog_entry_has_a_submission(assignment):
 
 
 def test_a_correct_submission_gets_no_misconception_hint(grade):
-    result = grade(SAMPLES / "regression_losses" / "correct_oop_style.py")
+    result = grade(samples_of("regression_losses") / "correct_oop_style.py")
     assert all(c.mistake is None and "What went wrong" not in c.output for c in result.checks)
 
 
 def test_the_sign_flip_hint_has_the_numbers(grade):
-    result = grade(SAMPLES / "regression_losses" / "mse_grad__sign_flipped.py")
+    result = grade(samples_of("regression_losses") / "mse_grad__sign_flipped.py")
     values = next(c for c in result.checks if c.check_id == "mse_grad_values")
     # the smallest case is ŷ = 4, y = 3: the slope 2·(4 − 3)/1 = 2, the flipped answer −2
     assert "for ŷ = [4], y = [3] your mse_grad gave [-2]" in values.output
@@ -85,7 +85,7 @@ def test_the_sign_flip_hint_has_the_numbers(grade):
 
 
 def test_the_seed_is_recorded_and_reproducible(grade):
-    path = SAMPLES / "regression_losses" / "correct_vectorised.py"
+    path = samples_of("regression_losses") / "correct_vectorised.py"
     first, second = grade(path, fresh=True), grade(path, fresh=True)
     assert first.seed == second.seed
     assert grade(path, seed=7).seed == 7
@@ -114,7 +114,7 @@ def test_correct_examples_in_other_styles_get_full_marks(grade, assignment, path
     ],
 )
 def test_sign_mistakes_lose_only_their_function(grade, assignment, name, function, words):
-    result = grade(SAMPLES / "regression_losses" / name)
+    result = grade(samples_of("regression_losses") / name)
     assert failing_functions(result) == {function}
     assert result.score == assignment.max_score - points_of(assignment, function)
     assert any(words in c.output for c in result.checks if not c.passed)

@@ -43,7 +43,7 @@ from autograder.integrity.shared_answers import (
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED = REPO / "tests" / "submissions" / "integrity"
-SAMPLES = REPO / "autograder" / "samples" / "regression_losses"
+SAMPLES = REPO / "reference" / "regression_losses" / "samples"
 RELEASE = REPO / "assignments" / "regression_losses"
 
 FLAGGED = {

@@ -48,7 +48,7 @@ from autograder.sandbox.protocol import Unencodable
 
 NOTHING = np.zeros(0, dtype=np.int64)
 PLANTED = REPO / "tests" / "submissions" / "integrity"
-SAMPLES = REPO / "autograder" / "samples" / "regression_losses"
+SAMPLES = REPO / "reference" / "regression_losses" / "samples"
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +273,7 @@ def test_another_assignment_is_probed_and_classified_the_same_way():
     classifier = AnswerClassifier(
         assignment, reference, probes, load_catalog(assignment.checks_dir)
     )
-    samples = REPO / "autograder" / "samples" / "backprop_sign"
+    samples = REPO / "reference" / "backprop_sign" / "samples"
     found = {}
     for name in ("correct_vectorised", "backward__sign_flipped"):
         task = ProbeTask(name, samples / f"{name}.py", tuple(probes), {})

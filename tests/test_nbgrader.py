@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, SAMPLES
+from conftest import REPO_ROOT, samples_of
 
 from autograder.config import load_config
 from autograder.nbgrader.cells import CellError, course_root, notebook_to_grade
@@ -88,15 +88,15 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 def student_sources(assignment) -> dict[str, str]:
     """Each student's module: a correct one, two catalogued mistakes, one that never returns."""
-    correct = (SAMPLES / ASSIGNMENT / "correct_vectorised.py").read_text(encoding="utf-8")
+    correct = (samples_of(ASSIGNMENT) / "correct_vectorised.py").read_text(encoding="utf-8")
     hangs = correct.replace(
         "def mse(y_pred, y_true):\n", "def mse(y_pred, y_true):\n    while True:\n        pass\n", 1
     )
     assert hangs != correct
     return {
         "alice": correct,
-        "bob": (SAMPLES / ASSIGNMENT / "mse_grad__sign_flipped.py").read_text(encoding="utf-8"),
-        "carol": (SAMPLES / ASSIGNMENT / "mae_grad__abs_not_sign.py").read_text(encoding="utf-8"),
+        "bob": (samples_of(ASSIGNMENT) / "mse_grad__sign_flipped.py").read_text(encoding="utf-8"),
+        "carol": (samples_of(ASSIGNMENT) / "mae_grad__abs_not_sign.py").read_text(encoding="utf-8"),
         "dave": hangs,
     }
 

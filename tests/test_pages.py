@@ -26,14 +26,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, SAMPLES, SUBMISSIONS
+from conftest import REPO_ROOT, SUBMISSIONS, samples_of
 
 from autograder.cli import main
 from autograder.feedback.pages import markdown_fence, markdown_inline
 
 KIT_YAML = REPO_ROOT / "grading.yaml"
 NAME = "regression_losses"
-MISTAKEN = SAMPLES / NAME / "mse_grad__sign_flipped.py"
+MISTAKEN = samples_of(NAME) / "mse_grad__sign_flipped.py"
 PRINTS_MARKUP = SUBMISSIONS / "outputs" / "prints_markup.py"
 RAISES_AT_IMPORT = SUBMISSIONS / "outputs" / "raises_markup_at_import.py"
 HELD_BACK = ("hidden", "after_due_date", "after_published")

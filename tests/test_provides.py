@@ -45,11 +45,11 @@ def test_loss_gap_values(verdict, reference):
 @pytest.fixture
 def course(tmp_path) -> Path:
     for part in (
-        "reference/regression_losses.py",
-        "autograder/checks/regression_losses",
+        "reference/regression_losses/regression_losses.py",
+        "reference/regression_losses/checks",
         "assignments/regression_losses",
-        "reference/backprop_sign.py",
-        "autograder/checks/backprop_sign",
+        "reference/backprop_sign/backprop_sign.py",
+        "reference/backprop_sign/checks",
         "assignments/backprop_sign",
     ):
         target = tmp_path / part

@@ -13,13 +13,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import samples_of
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = REPO_ROOT / "assignments" / "regression_losses"
 PUBLIC_TESTS = ASSIGNMENT / "test_regression_losses.py"
 EXPERIMENT = ASSIGNMENT / "sign_flip_experiment.py"
-REFERENCE = REPO_ROOT / "reference" / "regression_losses.py"
+REFERENCE = REPO_ROOT / "reference" / "regression_losses" / "regression_losses.py"
 
 FUNCTIONS = ["mse", "mae", "mse_grad", "mae_grad", "predict", "linear_grads", "gd_step", "fit"]
 NOT_IMPLEMENTED = "is not implemented yet (it still raises NotImplementedError)"
@@ -113,7 +113,7 @@ def test_public_tests_fail_on_stubs_saying_not_implemented(tmp_path, stub):
 
 def test_a_sign_flipped_mse_grad_fails_only_the_mse_grad_tests(tmp_path):
     folder = released_folder(
-        tmp_path, (SAMPLES / "regression_losses" / "mse_grad__sign_flipped.py").read_text()
+        tmp_path, (samples_of("regression_losses") / "mse_grad__sign_flipped.py").read_text()
     )
     _, outcomes = run_public_tests(folder)
     failed = {name for name, passed in outcomes.items() if not passed}

@@ -131,7 +131,7 @@ def test_release_never_overwrites_a_folder_with_content(tmp_path, assignment):
 def course(tmp_path) -> Path:
     """A copy of the course (config, reference, checks, release folder) that a test may spoil."""
     root = tmp_path / "course"
-    for part in ("grading.yaml", "reference", "assignments", "autograder/checks"):
+    for part in ("grading.yaml", "reference", "assignments"):
         source, target = REPO_ROOT / part, root / part
         if source.is_dir():
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -163,7 +163,8 @@ def spoil_and_release(course: Path, tmp_path: Path, spoil) -> str:
         ),
         (
             lambda c, r: shutil.copy(
-                c / "reference" / "regression_losses.py", r / "solution_copy.py"
+                c / "reference" / "regression_losses" / "regression_losses.py",
+                r / "solution_copy.py",
             ),
             "solution_copy.py contains the marker",
         ),
@@ -183,7 +184,7 @@ def spoil_and_release(course: Path, tmp_path: Path, spoil) -> str:
         ),
         (
             lambda c, r: shutil.copy(
-                c / "autograder" / "checks" / "regression_losses" / "test_checks.py",
+                c / "reference" / "regression_losses" / "checks" / "test_checks.py",
                 r / "extra_tests.py",
             ),
             "extra_tests.py is a copy of the reference, a hidden check or the grading config",
@@ -191,7 +192,7 @@ def spoil_and_release(course: Path, tmp_path: Path, spoil) -> str:
         (
             lambda c, r: (r / "more_tests.py").write_text(
                 _first_hidden_check(
-                    c / "autograder" / "checks" / "regression_losses" / "test_checks.py"
+                    c / "reference" / "regression_losses" / "checks" / "test_checks.py"
                 )
             ),
             "more_tests.py contains the code of a hidden check",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLES, SUBMISSIONS
+from conftest import SUBMISSIONS, samples_of
 
 from autograder.grading.runner import sandbox_limits, standin_handler
 from autograder.grading.submission import read_submission
@@ -22,7 +22,7 @@ from autograder.sandbox.client import STANDIN_MEMORY_BYTES, CallFailed, Sandbox
 
 HOSTILE = SUBMISSIONS / "hostile"
 HOSTILE_SANDBOX = SUBMISSIONS / "hostile_sandbox"
-CORRECT = SAMPLES / "regression_losses" / "correct_vectorised.py"
+CORRECT = samples_of("regression_losses") / "correct_vectorised.py"
 
 
 @pytest.fixture

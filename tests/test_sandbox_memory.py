@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, SAMPLES, SUBMISSIONS
+from conftest import REPO_ROOT, SUBMISSIONS, samples_of
 
 HOSTILE = SUBMISSIONS / "hostile_sandbox"
 BUDGET_BYTES = 256 * 2**20
@@ -70,7 +70,7 @@ def test_hostile_submissions_keep_the_grader_within_256_mib_of_idle():
         # One assignment only: the first backprop grading then counts loading its checks and
         # reference as growth, which can only make this test stricter.
         "warm_up": [
-            ["regression_losses", str(SAMPLES / "regression_losses" / "correct_vectorised.py")],
+            ["regression_losses", str(samples_of("regression_losses") / "correct_vectorised.py")],
         ],
         "hostile": [
             ["regression_losses", str(HOSTILE / "standin_bombs.py")],

@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_PATH, REPO_ROOT, SAMPLES
+from conftest import REFERENCE_PATH, REPO_ROOT, samples_of
 
 from autograder.grading.diagnosis import load_catalog
 
 RELEASE_DIR = REPO_ROOT / "assignments" / "regression_losses"
 BUNDLE_FILES = ("test_regression_losses.py", "selfcheck_data.json", "feedback_figures.py")
 SELFCHECK = REPO_ROOT / "autograder" / "release" / "selfcheck_template.py"
-MISTAKES = sorted((SAMPLES / "regression_losses").glob("*__*.py"))
+MISTAKES = sorted((samples_of("regression_losses")).glob("*__*.py"))
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -50,7 +50,7 @@ def test_a_correct_solution_passes_everything_and_gets_its_pictures(tmp_path):
 
 def test_a_flipped_gradient_is_named_with_its_lesson_section(tmp_path):
     result, _ = run_selfcheck(
-        bundle_with(tmp_path, SAMPLES / "regression_losses" / "mse_grad__sign_flipped.py")
+        bundle_with(tmp_path, samples_of("regression_losses") / "mse_grad__sign_flipped.py")
     )
     assert result.returncode == 1
     assert "✗ mse_grad" in result.stdout
@@ -97,7 +97,7 @@ def test_every_catalogued_mistake_is_named_by_the_self_check(selfcheck, assignme
 @pytest.mark.parametrize("name", ["correct_vectorised.py", "correct_oop_style.py"])
 def test_a_correct_solution_is_never_told_it_made_a_mistake(selfcheck, name):
     module, data = selfcheck
-    student = load_student(SAMPLES / "regression_losses" / name)
+    student = load_student(samples_of("regression_losses") / name)
     for function in module.FUNCTIONS:
         assert module.name_the_mistake(student, function, data) is None, function
 

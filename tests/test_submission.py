@@ -15,7 +15,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_PATH, REPO_ROOT, SAMPLES
+from conftest import REFERENCE_PATH, REPO_ROOT, samples_of
 
 from autograder.grading.submission import (
     MAX_SOURCE_BYTES,
@@ -28,7 +28,7 @@ from autograder.grading.submission import (
 from autograder.release.notebook import module_cells
 
 MODULE = "regression_losses"
-CORRECT = SAMPLES / "regression_losses" / "correct_vectorised.py"
+CORRECT = samples_of("regression_losses") / "correct_vectorised.py"
 
 
 def sha256_of(path: Path) -> str:
@@ -312,7 +312,7 @@ def test_a_hostile_notebook_is_a_problem_not_a_crash(tmp_path, content):
 # functions of their own and must never be taken for the student's work.
 
 RELEASE_DIR = REPO_ROOT / "assignments" / MODULE
-FLIPPED = SAMPLES / MODULE / "mse_grad__sign_flipped.py"
+FLIPPED = samples_of(MODULE) / "mse_grad__sign_flipped.py"
 FUNCTIONS = ("mse", "mse_grad", "mae", "mae_grad", "predict", "linear_grads", "gd_step", "fit")
 
 

@@ -19,7 +19,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, SAMPLES
+from conftest import REPO_ROOT, samples_of
 
 pytestmark = pytest.mark.slow
 
@@ -68,8 +68,8 @@ def test_the_installed_kit_is_not_the_checkout(installed, tmp_path):
 @pytest.mark.parametrize(
     ("sample", "assignment"),
     [
-        (SAMPLES / "regression_losses" / "correct_vectorised.py", "regression_losses"),
-        (SAMPLES / "backprop_sign" / "correct_vectorised.py", "backprop_sign"),
+        (samples_of("regression_losses") / "correct_vectorised.py", "regression_losses"),
+        (samples_of("backprop_sign") / "correct_vectorised.py", "backprop_sign"),
     ],
     ids=["regression_losses", "backprop_sign"],
 )

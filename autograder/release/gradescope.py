@@ -79,10 +79,8 @@ def bundle_members(config: GradingConfig, assignment: AssignmentConfig) -> dict[
     members: dict[str, Path] = {}
     for path in sorted(kit.rglob("*")):
         relative = path.relative_to(kit.parent)
-        if not path.is_file() or "__pycache__" in relative.parts or "samples" in relative.parts:
+        if not path.is_file() or "__pycache__" in relative.parts:
             continue
-        if path.is_relative_to(kit / "checks"):
-            continue  # only the bundled assignments' checks, added below
         if path.is_relative_to(kit / "_course"):
             continue  # a wheel's copy of the kit's course: the bundle takes what it needs below
         members[relative.as_posix()] = path
@@ -93,8 +91,9 @@ def bundle_members(config: GradingConfig, assignment: AssignmentConfig) -> dict[
                 if path.is_file() and "__pycache__" not in path.parts:
                     members[path.relative_to(root).as_posix()] = path
         reference = needed.reference
-        for path in sorted(reference.rglob("*.py")) if reference.is_dir() else [reference]:
-            members[path.relative_to(root).as_posix()] = path
+        if reference.is_dir():
+            reference = reference / f"{needed.module}.py"
+        members[reference.relative_to(root).as_posix()] = reference
     members["pyproject.toml"] = kit.parent / "pyproject.toml"
     members["README.md"] = kit.parent / "README.md"
     return members

@@ -25,9 +25,9 @@ for top in [Path.cwd(), *Path.cwd().parents, Path("/work"), Path("/tmp"), Path.h
     except OSError:
         pass
 for guess in (
-    "/work/main/reference/backprop_sign.py",
-    "/work/main/reference/regression_losses.py",
-    "/work/main/autograder/checks/backprop_sign/test_checks.py",
+    "/work/main/reference/backprop_sign/backprop_sign.py",
+    "/work/main/reference/regression_losses/regression_losses.py",
+    "/work/main/reference/backprop_sign/checks/test_checks.py",
     "/work/main/grading.yaml",
 ):
     try:

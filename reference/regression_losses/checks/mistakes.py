@@ -6,7 +6,7 @@ no single variant can. Hints speak to the student, with the numbers of the
 smallest failing case, and name the lesson section (assignments/
 regression_losses/README.md) that explains the point. Every entry is
 exercised by a submission that makes exactly that mistake
-(autograder/samples/regression_losses/).
+(reference/regression_losses/samples/).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _fit_diverged(case) -> bool:
 
 
 # The most common mistakes, graded by `autograder demo` (a sample file of each is in
-# autograder/samples/regression_losses/).
+# reference/regression_losses/samples/).
 DEMO = [
     "mse_grad__sign_flipped",
     "mae_grad__abs_not_sign",

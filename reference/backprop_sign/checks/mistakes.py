@@ -10,7 +10,7 @@ pulled apart), or, for ``sgd_step__in_place``, the grader's own finding that
 an input was modified. Hints speak to the student and name the lesson section
 (assignments/backprop_sign/README.md) that explains the point. Every entry is
 exercised by a submission that makes exactly that mistake
-(autograder/samples/backprop_sign/).
+(reference/backprop_sign/samples/).
 
 "Forgetting 1/n" is pinned down by the conventions: ``dl_dpred`` already
 holds the 1/n of the mean loss, so a ``backward`` that divides by n again
@@ -255,7 +255,7 @@ PROBES = {
 }
 
 # The most common mistakes, graded by `autograder demo` (a sample file of each is in
-# autograder/samples/backprop_sign/).
+# reference/backprop_sign/samples/).
 DEMO = [
     "backward__sign_flipped",
     "backward__missing_tanh_derivative",
