@@ -1,4 +1,10 @@
-"""The ``autograder`` command: a thin layer over the stages (release, grade, demo).
+"""The ``autograder`` command: the only module that knows argparse, a thin layer over the stages.
+
+It builds every command's parser, turns the parsed options into the typed options of the
+stage's entry function (:func:`autograder.grading.command.grade_one`,
+:func:`autograder.batch.command.grade_class`, :mod:`autograder.lms.command`,
+:mod:`autograder.nbgrader.command`, the release functions) and calls it. Nothing imports
+this module.
 
 Misuse (a missing path, a bad grading.yaml, an unknown assignment) ends with
 one sentence on stderr and exit status 2. A submission that is broken in any
@@ -9,17 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autograder.config import ConfigError, GradingConfig, load_config
-from autograder.errors import GradingError
+from autograder.config import AssignmentConfig, ConfigError, GradingConfig, load_config
+from autograder.errors import GradingError, UsageError
 from autograder.kit import kit_config_path
 from autograder.report import terminal_text
-
-
-class UsageError(Exception):
-    """The user asked for something impossible; the message is one sentence."""
 
 
 def default_config_path() -> Path:
@@ -129,9 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument(
         "--token-env", default="LTI_TOKEN", help="the environment variable holding the bearer token"
     )
-    from autograder.lms.command import add_service_arguments
-
-    add_service_arguments(push)
+    _service_arguments(push)
     _common(push)
 
     generate = commands.add_parser(
@@ -140,14 +140,98 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(generate)
 
-    from autograder.lms.command import add_commands as add_lms_commands
-
-    add_lms_commands(commands, _common)
-
-    from autograder.nbgrader.command import add_commands as add_nbgrader_commands
-
-    add_nbgrader_commands(commands, _common)
+    _lms_commands(commands.add_parser)
+    _nbgrader_commands(commands.add_parser)
     return parser
+
+
+def _service_arguments(push: argparse.ArgumentParser) -> None:
+    """The service-access options of ``lti-push`` (its --line-item route stays)."""
+    push.add_argument("--client-id", default=None, help="the tool's client id on the platform")
+    push.add_argument(
+        "--token-url", default=None, help="the platform's OAuth 2 token URL (access token route)"
+    )
+    push.add_argument(
+        "--key", type=Path, default=None, help="the tool's private key (lti-keys' private.pem)"
+    )
+    push.add_argument(
+        "--lineitems", default=None, help="the course's line items URL (the AGS lineitems claim)"
+    )
+    push.add_argument(
+        "--label", default=None, help="the line item's label (default: the assignment's name)"
+    )
+    push.add_argument(
+        "--resource-id", default=None, help="find (or create) the line item by this resourceId"
+    )
+    push.add_argument(
+        "--kid", default=None, help="the key id the platform registered (default: the key's)"
+    )
+    push.add_argument(
+        "--score-maximum",
+        type=float,
+        default=None,
+        help="the maximum of a line item created (default: the assignment's maximum)",
+    )
+    push.add_argument(
+        "--roster", type=Path, default=None, help="CSV with each submission's lti_user_id/canvas_id"
+    )
+
+
+def _lms_commands(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
+    """``lti-keys`` and ``canvas-push``."""
+    keys = add_parser(
+        "lti-keys",
+        help="make the tool's key pair for LTI 1.3 (private.pem, jwks.json to register)",
+    )
+    keys.add_argument(
+        "--out", type=Path, required=True, help="folder for private.pem, jwks.json and public.pem"
+    )
+    keys.add_argument(
+        "--force", action="store_true", help="replace an existing private.pem (re-register after)"
+    )
+    _common(keys)
+
+    canvas = add_parser(
+        "canvas-push",
+        help="send every grade and its feedback summary to a Canvas assignment "
+        "(REST API, token from $CANVAS_TOKEN)",
+    )
+    canvas.add_argument("out", type=Path, help="the grade-batch folder (holds class.json)")
+    canvas.add_argument(
+        "--url", required=True, help="the Canvas address, e.g. https://canvas.example.edu"
+    )
+    canvas.add_argument("--course", type=int, required=True, help="the Canvas course id")
+    canvas.add_argument("--assignment-id", type=int, required=True, help="the Canvas assignment id")
+    canvas.add_argument(
+        "--roster", type=Path, default=None, help="CSV with each submission's canvas_id"
+    )
+    canvas.add_argument(
+        "--token-env",
+        default="CANVAS_TOKEN",
+        help="the environment variable holding the Canvas access token",
+    )
+    _common(canvas)
+
+
+def _nbgrader_commands(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
+    """``nbgrader-source`` and ``nbgrader-import``."""
+    source = add_parser(
+        "nbgrader-source", help="write the nbgrader source notebook of an assignment into a course"
+    )
+    source.add_argument(
+        "--course", type=Path, required=True, help="the nbgrader course folder (gets source/NAME/)"
+    )
+    _common(source)
+    grades = add_parser(
+        "nbgrader-import", help="put the points of a grade-batch run into a course's gradebook"
+    )
+    grades.add_argument(
+        "out", type=Path, help="the grade-batch folder (OUT/<student>/results.json)"
+    )
+    grades.add_argument(
+        "--course", type=Path, required=True, help="the nbgrader course folder (its gradebook.db)"
+    )
+    _common(grades)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -165,14 +249,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(options.config or default_config_path())
         return COMMANDS[options.command](options, config)
-    except (ConfigError, UsageError) as error:
-        print(terminal_text(f"autograder: {error}"), file=sys.stderr)
-        return 2
     except GradingError as error:
         print(
             terminal_text(f"autograder: not graded, nothing was written: {error}"),
             file=sys.stderr,
         )
+        return 2
+    except (ConfigError, UsageError) as error:
+        print(terminal_text(f"autograder: {error}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("autograder: interrupted; results already written are kept", file=sys.stderr)
@@ -182,69 +266,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _import_matplotlib_meanwhile() -> None:
-    """Import the picture code in a thread while grading waits on the worker (saves ~0.1 s)."""
-    import threading
-
-    def load() -> None:
-        import matplotlib.backends.backend_agg
-        import matplotlib.figure  # noqa: F401
-
-    threading.Thread(target=load, daemon=True).start()
+# -- each command: the parsed options into the stage's typed entry function ---------------------
 
 
 def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
-    _import_matplotlib_meanwhile()
-    from autograder.grading.runner import grade_submission, write_outputs
-    from autograder.grading.submission import SubmissionNotFound, read_submission
-    from autograder.report import score_table
+    from autograder.grading.command import GradeOptions, grade_one
 
-    assignment = (
-        options.assignment is None and config.for_submission(options.path)
-    ) or config.assignment(options.assignment)
-    if options.out.exists() and not options.out.is_dir():
-        raise UsageError(
-            f"{options.out}: exists and is not a folder; --out names the folder for results.json"
-        )
-    try:
-        submission = read_submission(options.path, assignment.module, list(assignment.functions))
-    except SubmissionNotFound as error:
-        raise UsageError(str(error)) from None
-    output = grade_submission(assignment, submission, seed=options.seed)
-    level = output.result.isolation.get("level", "none")
-    if level not in ("full", "not needed"):
-        missing = "; ".join(output.result.isolation.get("missing", [])) or "unknown"
-        if options.require_isolation:
-            raise UsageError(
-                f"the sandbox is only {level!r} on this machine ({missing}); "
-                "nothing was written because --require-isolation was given"
-            )
-        print(f"autograder: warning: isolation is {level!r}, not full ({missing})", file=sys.stderr)
-    try:
-        write_outputs(output, options.out)
-    except OSError as error:
-        raise UsageError(
-            f"{options.out}: the results could not be written ({error.strerror or error})"
-        ) from None
-    print(score_table([output.result]))
-    print(terminal_text(f"Results: {options.out / 'results.json'}"))
-    return 0
+    chosen = GradeOptions(
+        path=options.path,
+        out=options.out,
+        seed=options.seed,
+        require_isolation=options.require_isolation,
+    )
+    return grade_one(chosen, config, options.assignment)
 
 
 def run_grade_batch(options: argparse.Namespace, config: GradingConfig) -> int:
-    from autograder.batch.command import grade_class
+    from autograder.batch.command import BatchOptions, grade_class
 
-    return grade_class(options, config, config.assignment(options.assignment))
+    chosen = BatchOptions(
+        submissions=options.submissions,
+        out=options.out,
+        jobs=options.jobs,
+        force=options.force,
+        figures=not options.no_figures,
+        roster=options.roster,
+        similarity=not options.no_similarity,
+        canvas_assignment_id=options.canvas_assignment_id,
+    )
+    return grade_class(chosen, config, options.assignment)
 
 
 def run_demo(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.demo import run_demo as demo
 
-    chosen = (
-        [config.assignment(options.assignment)]
-        if options.assignment
-        else list(config.assignments.values())
-    )
+    chosen = _chosen(options, config)
     statuses = []
     for assignment in chosen:
         out = options.out / assignment.name if options.out and len(chosen) > 1 else options.out
@@ -274,60 +330,12 @@ def run_gradescope_bundle(options: argparse.Namespace, config: GradingConfig) ->
     return 0
 
 
-def run_lti_push(options: argparse.Namespace, config: GradingConfig) -> int:
-    import json
-    import os
-
-    from autograder.export.lti_push import push_scores
-    from autograder.lms.command import run_service_push, service_route
-
-    if service_route(options):
-        return run_service_push(options, config)
-    if not options.line_item:
-        raise UsageError(
-            "lti-push needs --line-item (with the token in $LTI_TOKEN), or --client-id, "
-            "--token-url, --key and --lineitems to get a token itself"
-        )
-    token = os.environ.get(options.token_env, "")
-    if not token:
-        raise UsageError(f"the environment variable {options.token_env} holds no bearer token")
-    try:
-        lines = options.scores.read_text(encoding="utf-8").splitlines()
-        scores = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{options.scores}: cannot be read as JSON lines ({error})") from None
-    try:
-        report = push_scores(scores, options.line_item, token)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    for outcome in report.outcomes:
-        if outcome.skipped:
-            line = f"SKIPPED {outcome.user_id}: {outcome.message}"
-        else:
-            verdict = "sent" if outcome.ok else "FAILED"
-            line = f"{verdict} {outcome.user_id}: {outcome.status} {outcome.message}"
-        print(terminal_text(line))
-    attempted = len(report.outcomes) - len(report.skipped)
-    print(
-        terminal_text(
-            f"{attempted - len(report.failed)} of {attempted} scores sent were accepted by "
-            f"{report.url}; {len(report.skipped)} not graded, not sent"
-        )
-    )
-    return 0 if not report.failed else 1
-
-
 def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.release import ReleaseError
     from autograder.release.bundle import update_sources
 
-    chosen = (
-        [config.assignment(options.assignment)]
-        if options.assignment
-        else list(config.assignments.values())
-    )
     written = []
-    for assignment in chosen:
+    for assignment in _chosen(options, config):
         try:
             written += update_sources(assignment)
         except ReleaseError as error:
@@ -337,28 +345,66 @@ def run_generate(options: argparse.Namespace, config: GradingConfig) -> int:
     return 0
 
 
-def run_lti_keys(options: argparse.Namespace, config: GradingConfig) -> int:
-    from autograder.lms.command import run_lti_keys as lti_keys
+def run_lti_push(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.lms.command import LtiPushOptions, ServiceAccess, lti_push
 
-    return lti_keys(options, config)
+    service = ServiceAccess(
+        client_id=options.client_id,
+        token_url=options.token_url,
+        key=options.key,
+        lineitems=options.lineitems,
+        label=options.label,
+        resource_id=options.resource_id,
+        kid=options.kid,
+        score_maximum=options.score_maximum,
+    )
+    return lti_push(
+        LtiPushOptions(
+            scores=options.scores,
+            line_item=options.line_item,
+            token_env=options.token_env,
+            service=service,
+            roster=options.roster,
+        )
+    )
+
+
+def run_lti_keys(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.lms.command import make_lti_keys
+
+    return make_lti_keys(options.out, force=options.force)
 
 
 def run_canvas_push(options: argparse.Namespace, config: GradingConfig) -> int:
-    from autograder.lms.command import run_canvas_push as canvas_push
+    from autograder.lms.command import canvas_push
 
-    return canvas_push(options, config)
+    return canvas_push(
+        options.out,
+        url=options.url,
+        course=options.course,
+        assignment_id=options.assignment_id,
+        roster=options.roster,
+        token_env=options.token_env,
+    )
 
 
 def run_nbgrader_source(options: argparse.Namespace, config: GradingConfig) -> int:
-    from autograder.nbgrader.command import run_source
+    from autograder.nbgrader.command import write_nbgrader_source
 
-    return run_source(options, config)
+    return write_nbgrader_source(config, options.assignment, options.course)
 
 
 def run_nbgrader_import(options: argparse.Namespace, config: GradingConfig) -> int:
-    from autograder.nbgrader.command import run_import
+    from autograder.nbgrader.command import import_nbgrader_grades
 
-    return run_import(options, config)
+    return import_nbgrader_grades(config, options.assignment, options.out, options.course)
+
+
+def _chosen(options: argparse.Namespace, config: GradingConfig) -> list[AssignmentConfig]:
+    """The assignment --assignment names, else every assignment of grading.yaml."""
+    if options.assignment:
+        return [config.assignment(options.assignment)]
+    return list(config.assignments.values())
 
 
 COMMANDS = {

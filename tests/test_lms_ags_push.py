@@ -12,7 +12,6 @@ her submission came from a Canvas zip, so class.json carries her canvas_id).
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from datetime import datetime, timedelta
@@ -32,11 +31,12 @@ from fakes.lti_platform import (
 from test_export_common import check, graded, not_graded, small_assignment
 from test_lms_service import CLIENT_ID
 
-from autograder.cli import UsageError
+from autograder.cli import main
+from autograder.errors import UsageError
 from autograder.export.lti_push import push_scores
 from autograder.export.roster import load_roster
 from autograder.lms.ags_push import ServiceSettings, push_with_service, read_scores
-from autograder.lms.command import add_service_arguments, run_service_push, service_route
+from autograder.lms.command import LtiPushOptions, ServiceAccess, lti_push
 from autograder.lms.errors import LmsError
 from autograder.lms.keys import write_keys
 from autograder.lms.stamps import PushClock
@@ -348,29 +348,31 @@ def test_a_broken_out_folder_is_one_sentence(tmp_path, out, tool_keys, damage, m
 # -- the command -------------------------------------------------------------------------------
 
 
-def parse(*argv: str) -> argparse.Namespace:
-    """The lti-push options as cli.py builds them (its own positional and --line-item, plus ours)."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("scores", type=Path)
-    parser.add_argument("--line-item", default=None)
-    add_service_arguments(parser)
-    return parser.parse_args(argv)
+def service_argv(platform, tool_keys, client_id: str = CLIENT_ID) -> list[str]:
+    """lti-push's service-access flags for ``platform``."""
+    return [
+        "--client-id", client_id,
+        "--token-url", platform.token_url,
+        "--key", str(tool_keys.private_key),
+        "--lineitems", platform.lineitems_url,
+    ]  # fmt: skip
+
+
+def service_access(platform, tool_keys, client_id: str = CLIENT_ID) -> ServiceAccess:
+    return ServiceAccess(
+        client_id=client_id,
+        token_url=platform.token_url,
+        key=tool_keys.private_key,
+        lineitems=platform.lineitems_url,
+    )
 
 
 def test_the_command_prints_each_student_and_exits_1_when_a_grade_did_not_arrive(
     request, tool_keys, out, roster_path, capsys
 ):
     platform = start(request, tool_keys, "canvas")
-    options = parse(
-        str(out / "scores.jsonl"),
-        "--client-id", CLIENT_ID,
-        "--token-url", platform.token_url,
-        "--key", str(tool_keys.private_key),
-        "--lineitems", platform.lineitems_url,
-        "--roster", str(roster_path),
-    )  # fmt: skip
-    assert service_route(options)
-    assert run_service_push(options, None) == 1  # dan has no id
+    argv = ["lti-push", str(out / "scores.jsonl"), *service_argv(platform, tool_keys)]
+    assert main([*argv, "--roster", str(roster_path)]) == 1  # dan has no id
     printed = capsys.readouterr().out
     assert "sent    ada -> 0ae836b9" in printed and "skipped dan -> ?" in printed
     token = next(iter(platform.tokens))
@@ -384,12 +386,10 @@ def test_the_command_exits_0_when_every_graded_student_arrived(
     out = write_graded_out(
         tmp_path / "g", students()[:3], small_assignment(), load_roster(roster_path)
     )
-    options = parse(
-        str(out / "scores.jsonl"), "--client-id", CLIENT_ID, "--token-url", platform.token_url,
-        "--key", str(tool_keys.private_key), "--lineitems", platform.lineitems_url,
-        "--roster", str(roster_path),
-    )  # fmt: skip
-    assert run_service_push(options, None) == 0
+    options = LtiPushOptions(
+        out / "scores.jsonl", service=service_access(platform, tool_keys), roster=roster_path
+    )
+    assert lti_push(options) == 0
 
 
 @pytest.mark.parametrize(
@@ -411,25 +411,24 @@ def test_the_command_exits_0_when_every_graded_student_arrived(
             ],
             "either --line-item",
         ),
+        # --line-item alone takes the bearer-token route, whatever else is given
+        (["--line-item", "https://x/li/1", "--label", "x"], "LTI_TOKEN holds no bearer token"),
     ],
 )
-def test_incomplete_or_mixed_options_are_one_sentence(tmp_path, argv, message):
-    with pytest.raises(UsageError, match=message):
-        run_service_push(parse(str(tmp_path / "scores.jsonl"), *argv), None)
-
-
-def test_the_old_route_stays_when_only_line_item_is_given(tmp_path):
-    assert not service_route(parse(str(tmp_path / "s.jsonl"), "--line-item", "https://x/li/1"))
+def test_incomplete_or_mixed_options_are_one_sentence(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.delenv("LTI_TOKEN", raising=False)
+    assert main(["lti-push", str(tmp_path / "scores.jsonl"), *argv]) == 2
+    stderr = capsys.readouterr().err
+    assert message in stderr and len(stderr.splitlines()) == 1
 
 
 def test_a_refused_token_is_exit_2_material(request, tool_keys, out, roster_path, tmp_path):
     platform = start(request, tool_keys, "canvas")
-    options = parse(
-        str(out / "scores.jsonl"), "--client-id", "wrong", "--token-url", platform.token_url,
-        "--key", str(tool_keys.private_key), "--lineitems", platform.lineitems_url,
-    )  # fmt: skip
+    options = LtiPushOptions(
+        out / "scores.jsonl", service=service_access(platform, tool_keys, client_id="wrong")
+    )
     with pytest.raises(UsageError, match="refused an access token to client 'wrong'"):
-        run_service_push(options, None)
+        lti_push(options)
     assert len(platform.requests) == 1
 
 
@@ -437,8 +436,6 @@ def test_a_refused_token_is_exit_2_material(request, tool_keys, out, roster_path
 
 
 def test_a_real_grade_batch_reaches_the_platform(request, tool_keys, tmp_path, roster_path):
-    from autograder.cli import main
-
     examples = Path(__file__).resolve().parent / "submissions" / "examples"
     folder = tmp_path / "class"
     folder.mkdir()

@@ -9,7 +9,6 @@ no Canvas user id.
 
 from __future__ import annotations
 
-import argparse
 import socket
 from pathlib import Path
 
@@ -20,10 +19,11 @@ from fakes.lti_platform import drop_proxies
 from test_export_common import graded, small_assignment
 from test_lms_ags_push import BOB_COMMENT, ROSTER, students
 
-from autograder.cli import UsageError
+from autograder.cli import main
+from autograder.errors import UsageError
 from autograder.export.roster import load_roster
 from autograder.lms.canvas_push import push_to_canvas
-from autograder.lms.command import add_commands, run_canvas_push
+from autograder.lms.command import canvas_push
 from autograder.lms.errors import LmsError
 
 TOKEN = "1~canvas-secret-token-8d7f"
@@ -213,33 +213,31 @@ def test_a_job_still_running_is_reported_as_unknown(request, out, roster):
 # -- the command -------------------------------------------------------------------------------
 
 
-def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    commands = parser.add_subparsers(dest="command")
-    add_commands(commands, lambda p: None)
-    return parser.parse_args(["canvas-push", *argv])
-
-
 def test_the_command_reads_the_token_from_the_environment(
     request, out, tmp_path, monkeypatch, capsys
 ):
     site = start(request)
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    argv = [
-        str(out),
-        "--url",
-        site.url,
-        "--course",
-        str(COURSE),
-        "--assignment-id",
-        str(ASSIGNMENT),
-    ]
-    argv += ["--roster", str(tmp_path / "roster.csv")]
+    where = {"url": site.url, "course": COURSE, "assignment_id": ASSIGNMENT}
+    roster = tmp_path / "roster.csv"
     monkeypatch.delenv("CANVAS_TOKEN", raising=False)
     with pytest.raises(UsageError, match="CANVAS_TOKEN holds no Canvas access token"):
-        run_canvas_push(parse(*argv), None)
+        canvas_push(out, **where, roster=roster)
     monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
-    assert run_canvas_push(parse(*argv), None) == 1  # dan has no Canvas user id
+    assert canvas_push(out, **where, roster=roster) == 1  # dan has no Canvas user id
     printed = capsys.readouterr().out
     assert "graded  bob -> 102: grade 4.5 and the comment are in Canvas" in printed
     assert TOKEN not in printed
+
+
+def test_the_command_line_passes_every_flag(request, out, tmp_path, monkeypatch, capsys):
+    site = start(request)
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    argv = ["canvas-push", str(out), "--url", site.url, "--course", str(COURSE)]
+    argv += ["--assignment-id", str(ASSIGNMENT), "--roster", str(tmp_path / "roster.csv")]
+    monkeypatch.setenv("MY_CANVAS", TOKEN)
+    assert main([*argv, "--token-env", "MY_CANVAS"]) == 1  # dan has no Canvas user id
+    assert "graded  bob -> 102" in capsys.readouterr().out
+    monkeypatch.delenv("CANVAS_TOKEN", raising=False)
+    assert main(argv) == 2
+    assert "CANVAS_TOKEN holds no Canvas access token" in capsys.readouterr().err

@@ -128,19 +128,13 @@ def test_a_bad_key_file_is_one_sentence_naming_it(tmp_path, content, mode, messa
 
 
 def test_the_command_prints_what_to_paste_and_refuses_a_second_key(tmp_path, capsys):
-    import argparse
+    from autograder.errors import UsageError
+    from autograder.lms.command import make_lti_keys
 
-    from autograder.cli import UsageError
-    from autograder.lms.command import add_commands, run_lti_keys
-
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(dest="command"), lambda p: None)
-    options = parser.parse_args(["lti-keys", "--out", str(tmp_path / "k")])
-    assert run_lti_keys(options, None) == 0
+    assert make_lti_keys(tmp_path / "k") == 0
     printed = capsys.readouterr().out
     kid = json.loads((tmp_path / "k" / "jwks.json").read_text())["keys"][0]["kid"]
     assert kid in printed and "Public JWK" in printed
     with pytest.raises(UsageError, match="a key is already there"):
-        run_lti_keys(options, None)
-    forced = parser.parse_args(["lti-keys", "--out", str(tmp_path / "k"), "--force"])
-    assert run_lti_keys(forced, None) == 0
+        make_lti_keys(tmp_path / "k")
+    assert make_lti_keys(tmp_path / "k", force=True) == 0

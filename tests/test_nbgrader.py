@@ -11,7 +11,6 @@ into the gradebook and read back through nbgrader's own API.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -27,7 +26,7 @@ from conftest import REPO_ROOT, samples_of
 
 from autograder.config import load_config
 from autograder.nbgrader.cells import CellError, course_root, notebook_to_grade
-from autograder.nbgrader.command import add_commands, run_source
+from autograder.nbgrader.command import write_nbgrader_source
 from autograder.nbgrader.gradebook import GradebookError, import_grades
 from autograder.nbgrader.points import function_of_check, function_points, grade_id
 from autograder.nbgrader.source import QUESTION_POINTS, build_source_notebook, reference_cells
@@ -113,11 +112,8 @@ def fill_answers(release: dict, module_text: str, functions: list[str]) -> dict:
 
 
 def write_source_with_the_command(config, course: Path) -> None:
-    """``autograder nbgrader-source --course COURSE``, through the command's own parser."""
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(dest="command"), lambda p: p.add_argument("--assignment"))
-    options = parser.parse_args(["nbgrader-source", "--course", str(course)])
-    assert run_source(options, config) == 0
+    """``autograder nbgrader-source --course COURSE``, through the command's entry function."""
+    assert write_nbgrader_source(config, None, course) == 0
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ reasons are exception messages, either may hold terminal escape sequences.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from autograder.batch.summary import (
     write_summary,
 )
 from autograder.config import AssignmentConfig, GradingConfig
+from autograder.errors import UsageError
 from autograder.export.roster import Known, Roster, RosterError, with_known
 from autograder.grading.results import StudentResult, write_json_atomic, write_text_atomic
 from autograder.report import terminal_text
@@ -49,11 +49,31 @@ if TYPE_CHECKING:
     from autograder.integrity.command import IntegrityReport
 
 
-def grade_class(
-    options: argparse.Namespace, config: GradingConfig, assignment: AssignmentConfig
-) -> int:
-    from autograder.cli import UsageError
+@dataclass(frozen=True)
+class BatchOptions:
+    """What ``autograder grade-batch`` grades, where it writes, and how.
 
+    ``submissions`` is a folder or a zip in any layout :func:`discover` knows; ``out`` the
+    folder for every student's results and the class files; ``jobs`` the grader processes
+    (None: one per core); ``force`` regrades students whose results are up to date;
+    ``figures`` draws the feedback pictures; ``roster`` is the optional roster CSV;
+    ``similarity`` writes the integrity report; ``canvas_assignment_id`` goes into grades.csv.
+    """
+
+    submissions: Path
+    out: Path
+    jobs: int | None = None
+    force: bool = False
+    figures: bool = True
+    roster: Path | None = None
+    similarity: bool = True
+    canvas_assignment_id: int | None = None
+
+
+def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: str | None) -> int:
+    """Grade a class and write the class files; return the exit status (0, or 130 when
+    interrupted). Misuse raises :class:`UsageError` before anything is graded."""
+    assignment = config.assignment(assignment_name)
     jobs = options.jobs if options.jobs is not None else default_jobs()
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
@@ -91,7 +111,7 @@ def grade_class(
         groups = f" of {people} students" if people != len(entries) else ""
         chosen = (
             ""
-            if options.assignment or len(config.assignments) == 1
+            if assignment_name or len(config.assignments) == 1
             else " (the default; --assignment chooses)"
         )
         print(
@@ -109,7 +129,7 @@ def grade_class(
             jobs,
             force=options.force,
             on_progress=Progress(len(entries)),
-            figures=not options.no_figures,
+            figures=options.figures,
         )
         # the integrity report reads the submissions again: before an unpacked zip is removed
         similarity = _integrity_report(options, entries, outcome, assignment, config, out, jobs)
@@ -149,7 +169,7 @@ def grade_class(
 
 
 def _integrity_report(
-    options: argparse.Namespace,
+    options: BatchOptions,
     entries: list[Entry],
     outcome: BatchOutcome,
     assignment: AssignmentConfig,
@@ -159,7 +179,7 @@ def _integrity_report(
 ) -> IntegrityReport | None:
     """similarity.csv and .html, unless --no-similarity (then no stale report is left) or the
     run was interrupted; None when none was written."""
-    if options.no_similarity:
+    if not options.similarity:
         for name in ("similarity.csv", "similarity.html"):
             (out / name).unlink(missing_ok=True)
         return None
