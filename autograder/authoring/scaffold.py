@@ -37,6 +37,8 @@ from pathlib import Path
 
 import yaml
 
+from autograder.errors import UsageError
+
 TEMPLATES = Path(__file__).with_name("templates")
 TREES = ("reference", "assignments")  # template folder = course folder holding NAME/
 HEADER = TEMPLATES / "grading_header.yaml"
@@ -52,8 +54,11 @@ TOP_LEVEL_KEY = re.compile(r"^[^\s#]")
 ASSIGNMENTS_LINE = re.compile(r"^assignments[ \t]*:[ \t]*(#.*)?$")
 
 
-class ScaffoldError(Exception):
-    """The assignment cannot be scaffolded; the message is one sentence, and nothing was written."""
+class ScaffoldError(UsageError):
+    """The assignment cannot be scaffolded; the message is one sentence, and nothing was written.
+
+    A :class:`~autograder.errors.UsageError`, so the command ends with the sentence and status 2.
+    """
 
 
 @dataclass(frozen=True)
