@@ -8,7 +8,8 @@ scaling properties hold), a backward that remembers its last answer and
 scales it, a train with a made-up history; and memoisers that compute the right
 answer every time but hand back the first one they gave for the same key (train by
 n_in, n_hidden and epochs, or by everything but the data's values; sgd_step by the
-shapes of the parameters and lr). Graded for real, the checks named score 0, those
+shapes of the parameters and lr; gd_step by the shapes of theta and grad and lr; fit by
+the shapes of the data, loss, lr and epochs). Graded for real, the checks named score 0, those
 named as partial score below their points, and no other function loses anything.
 """
 
@@ -33,6 +34,8 @@ CHEATS = {
     ],
     "regression_losses/gd_step_zeros.py": ["gd_step_values", "gd_step_lowers_loss"],
     "regression_losses/gd_step_towards_line.py": ["gd_step_values", "gd_step_lowers_loss"],
+    "regression_losses/gd_step_memo_by_shape_and_lr.py": [],
+    "regression_losses/fit_memo_by_shape_and_settings.py": [],
     "backprop_sign/backward_no_chain_rule.py": [
         "backward_values",
         "backward_finite_differences",
@@ -61,6 +64,12 @@ PARTIAL = {
     "backprop_sign/train_memo_by_settings.py": ["train_follows_the_recipe", "train_history"],
     "backprop_sign/train_memo_by_all_but_data.py": ["train_follows_the_recipe", "train_history"],
     "backprop_sign/sgd_step_memo_by_shape_and_lr.py": ["sgd_step_values", "sgd_step_lowers_loss"],
+    "regression_losses/gd_step_memo_by_shape_and_lr.py": ["gd_step_values", "gd_step_lowers_loss"],
+    "regression_losses/fit_memo_by_shape_and_settings.py": [
+        "fit_mse_converges",
+        "fit_mae_converges",
+        "fit_history",
+    ],
 }
 
 
@@ -75,7 +84,7 @@ def test_a_cheat_earns_nothing_from_the_checks_it_aims_at(tmp_path, config, chea
     assignment = config.assignment(name)
     function = next(f for f in assignment.functions if file_name.startswith(f + "_"))
     path = tmp_path / f"{assignment.module}.py"
-    path.write_text(f"{assignment.reference.read_text()}\n\n{(GAMING / cheat).read_text()}")
+    path.write_text(f"{assignment.reference_file.read_text()}\n\n{(GAMING / cheat).read_text()}")
     result = grade_submission(
         assignment,
         read_submission(path, assignment.module),

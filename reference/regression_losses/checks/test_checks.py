@@ -19,7 +19,10 @@ No check can be passed without doing the work: every case compares an answer
 with the reference or an oracle on inputs the function has not seen in that
 form before, so a constant, an echo of the input, a memoised answer or an
 object that claims to equal anything fails (tests/test_checks_gaming.py
-proves it for every check). ``fit`` is held to the steps of gradient descent
+proves it for every check). Each check also meets a case's shapes and numbers
+(lr, loss, epochs) again with other array values, so an answer looked up by
+anything but the arrays' values is stale (tests/test_checks_cheats.py proves
+it for memoisers of gd_step and fit keyed by shapes and settings). ``fit`` is held to the steps of gradient descent
 itself (a short run, where it is still far from the closed-form line), not only
 to where it ends.
 """
@@ -308,6 +311,9 @@ def test_gd_step_values(verdict, rng):
     cases += [
         (rng.normal(size=2), rng.normal(size=2), float(rng.uniform(0.01, 1.0))) for _ in range(4)
     ]
+    # a random case's lr again (the shapes are always (2,)), other numbers: an answer looked up
+    # by anything but the arrays' values would be stale
+    cases.append((rng.normal(size=2), rng.normal(size=2), cases[2][2]))
     for theta, grad, lr in cases:
         with verdict.case("gd_step", theta, grad, lr) as case:
             case.expect_close(case.call(), theta - lr * grad, rtol=1e-12, atol=1e-12)
@@ -384,7 +390,10 @@ def test_fit_history(verdict, tolerances, rng):
     """fit: history holds one loss per epoch, each the loss of θ before that step, from θ = [0, 0]
 
     The history is how you see training work (or not): it must record the loss before each step."""
-    for loss_name, loss_of in (("mse", squared_loss_of_theta), ("mae", absolute_loss_of_theta)):
+    mse, mae = ("mse", squared_loss_of_theta), ("mae", absolute_loss_of_theta)
+    # the last repeats the first's settings on other data of the same shape: an answer looked up
+    # by anything but the data's values would be stale
+    for loss_name, loss_of in (mse, mae, mse):
         x, y, _true = line_data(rng, n=20)
         epochs = 50
         with verdict.case("fit", x, y, loss=loss_name, lr=0.05, epochs=epochs) as case:
