@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autograder.grading.results import GradeResult, show_controls
+from autograder.grading.results import GradeResult, nothing_implemented, show_controls
 
 PASS, FAIL = "✓", "✗"
 
@@ -72,11 +72,11 @@ def what_went_wrong(result: GradeResult) -> str:
     failed = [c for c in result.checks if not c.passed]
     if not failed:
         return "nothing: full marks"
-    if all("not implemented yet" in c.output for c in failed) and len(failed) == len(result.checks):
+    if nothing_implemented(result.checks):
         return "nothing implemented yet"
     mistakes = sorted({c.mistake_summary for c in failed if c.mistake_summary})
     functions = sorted({t for c in failed for t in c.tags})
-    timeouts = sorted({t for c in failed if "time limit" in c.output for t in c.tags})
+    timeouts = sorted({t for c in failed if "timeout" in c.failure_kinds for t in c.tags})
     parts = []
     if mistakes:
         parts.append("; ".join(mistakes))

@@ -207,7 +207,7 @@ def test_a_wrong_answer_many_give_is_common_not_evidence(regression):
     assert list(shared) == [("s0", "s1")]
 
 
-def _result(checks: list[CheckResult], load_problems=()) -> GradeResult:
+def _result(checks: list[CheckResult], load_problems=(), load_failure_kind="") -> GradeResult:
     return GradeResult(
         "regression_losses",
         "x.py",
@@ -220,10 +220,11 @@ def _result(checks: list[CheckResult], load_problems=()) -> GradeResult:
         "0" * 64,
         "0",
         load_problems=tuple(load_problems),
+        load_failure_kind=load_failure_kind,
     )
 
 
-def _check(function: str, passed: bool, output: str = "") -> CheckResult:
+def _check(function: str, passed: bool, output: str = "", kinds=()) -> CheckResult:
     return CheckResult(
         f"{function}_values",
         function,
@@ -233,6 +234,7 @@ def _check(function: str, passed: bool, output: str = "") -> CheckResult:
         output,
         "visible",
         (function,),
+        failure_kinds=tuple(kinds),
     )
 
 
@@ -241,20 +243,26 @@ def test_grading_tells_what_need_not_run_again(regression):
     result = _result(
         [
             _check("mse", True),
-            _check(
-                "mae",
-                False,
-                "✗ 0 of 8 cases right. mae did not return within the time limit of 2 s",
-            ),
-            _check("mse_grad", False, "✗ 0 of 8 cases right."),
+            # what the grader decides from is the kind, never the sentence for the student
+            _check("mae", False, "✗ 0 of 8 cases right.", kinds=("timeout",)),
+            _check("mse_grad", False, "mse_grad did not return within the time limit", ["wrong"]),
+            _check("mae_grad", False, "✗ 0 of 8 cases right.", kinds=("wrong", "skipped")),
+            _check("predict", False, "✗ 0 of 8 cases right.", kinds=("crash",)),
         ]
     )
     task = plan("s", REPO / "x.py", result, probes)
     assert isinstance(task, ProbeTask)
-    assert task.not_probed == {"mse": CORRECT_WHEN_GRADED, "mae": HUNG_WHEN_GRADED}
+    assert task.not_probed == {
+        "mse": CORRECT_WHEN_GRADED,
+        "mae": HUNG_WHEN_GRADED,
+        "mae_grad": HUNG_WHEN_GRADED,
+        "predict": HUNG_WHEN_GRADED,
+    }
     assert "mse_grad" in task.functions and "fit" in task.functions  # no checks known: probed
-    hung = _result([], ["loading your file did not finish within 2 s: ..."])
+    hung = _result([], ["loading your file ..."], load_failure_kind="timeout")
     assert plan("s", REPO / "x.py", hung, probes).problem
+    said_so = _result([], ["loading your file did not finish within 2 s"], load_failure_kind="")
+    assert isinstance(plan("s", REPO / "x.py", said_so, probes), ProbeTask)
 
 
 def test_the_csv_is_safe_in_a_spreadsheet():

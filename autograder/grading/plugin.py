@@ -30,7 +30,7 @@ import pytest
 from autograder.config import AssignmentConfig
 from autograder.grading.diagnosis import Mistake, diagnose
 from autograder.grading.results import CheckResult
-from autograder.grading.verdict import Verdict, signature_names
+from autograder.grading.verdict import WRONG, Verdict, signature_names
 from autograder.sandbox.client import CallResult, Sandbox
 
 grades = pytest.mark.grades
@@ -216,6 +216,7 @@ class GradingPlugin:
             cases_failed=len(failed),
             mistake=diagnosis.mistake.name if diagnosis else None,
             mistake_summary=diagnosis.mistake.summary if diagnosis else None,
+            failure_kinds=verdict.failure_kinds(),
         )
         self.records[identifier] = record
         for function in tags:
@@ -236,7 +237,7 @@ def _crash_message(report: pytest.TestReport | pytest.CollectReport) -> str:
 
 def _failure_text(example: Any, failed: list) -> str:
     sentences = {c.failure for c in failed}
-    if len(sentences) == 1 and example.failure_kind != "wrong":
+    if len(sentences) == 1 and example.failure_kind != WRONG:
         return f"Every failing case: {example.failure}"
     return f"Smallest failing case: {example.failure}"
 

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -61,6 +62,22 @@ class CheckResult:
     cases_failed: int = 0
     mistake: str | None = None  # the catalog name of the diagnosed misconception, if any
     mistake_summary: str | None = None
+    # How its failed cases failed, each kind once, the most frequent first: ``"wrong"`` (a
+    # value came back and was wrong) or a ``CallFailed.kind`` (``"not_implemented"``,
+    # ``"timeout"``, ``"crash"``, ...; see autograder.sandbox.client.CALL_FAILURE_KINDS).
+    # Empty when it passed or no case ran. Whoever must know what went wrong reads this,
+    # never ``output``, whose sentences are for the student.
+    failure_kinds: tuple[str, ...] = ()
+
+    def failed_only_with(self, *kinds: str) -> bool:
+        """Whether the check failed and every failed case failed in one of ``kinds``."""
+        return not self.passed and bool(self.failure_kinds) and set(self.failure_kinds) <= {*kinds}
+
+
+def nothing_implemented(checks: Sequence[CheckResult]) -> bool:
+    """Whether there are checks and every one failed only on ``NotImplementedError``: the
+    released stub, unchanged."""
+    return bool(checks) and all(c.failed_only_with("not_implemented") for c in checks)
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,9 @@ class GradeResult:
     config_fingerprint: str = ""  # hash of grading.yaml, checks and reference (for re-runs)
     printed: str = ""  # what the submission printed (its own text, untrusted), at most 2000 chars
     failure: str = ""  # why grading itself failed, when ``graded`` is False
+    # why the file could not be loaded at all ("" when it was): a key of
+    # autograder.sandbox.client.LOAD_FAILURE_KINDS ("timeout", "crash", "refused")
+    load_failure_kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,8 +193,7 @@ def student_view(result: GradeResult | None, moment: Moment = "submission") -> S
             "shown later (after the due date, or once grades are published) or not at all, "
             "so your total is not shown yet."
         )
-    not_implemented = [c for c in result.checks if "not implemented yet" in c.output]
-    nothing_done = bool(result.checks) and len(not_implemented) == len(result.checks)
+    nothing_done = nothing_implemented(result.checks)
     if nothing_done:
         lines.append("Nothing is implemented yet: every function still raises NotImplementedError.")
     if result.notes:
@@ -260,6 +279,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                     "cases_failed": check.cases_failed,
                     "mistake": check.mistake,
                     "mistake_summary": check.mistake_summary,
+                    "failure_kinds": list(check.failure_kinds),
                 },
             }
             for number, check in enumerate(result.checks, start=1)
@@ -279,6 +299,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "summary": _cut(result.output, MAX_TOP_OUTPUT_CHARS),
             "printed": result.printed,
             "failure": result.failure,
+            "load_failure_kind": result.load_failure_kind,
         },
     }
 
@@ -300,6 +321,7 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
             cases_failed=t["extra_data"].get("cases_failed", 0),
             mistake=t["extra_data"].get("mistake"),
             mistake_summary=t["extra_data"].get("mistake_summary"),
+            failure_kinds=tuple(str(k) for k in t["extra_data"].get("failure_kinds", ())),
         )
         for t in data.get("tests", [])
     )
@@ -321,6 +343,7 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
         config_fingerprint=extra.get("config_fingerprint", ""),
         printed=extra.get("printed", ""),
         failure=extra.get("failure", ""),
+        load_failure_kind=str(extra.get("load_failure_kind", "")),
     )
 
 

@@ -35,6 +35,7 @@ from autograder.grading.results import (
     MAX_PRINTED_CHARS,
     CheckResult,
     GradeResult,
+    nothing_implemented,
     to_gradescope,
     write_json_atomic,
 )
@@ -187,7 +188,7 @@ def _grade_submission(
         )
         with sandbox:
             if submission.problem:
-                sandbox._fail_load(submission.problem)
+                sandbox.refuse_load(submission.problem)
             load = sandbox.load()
             plugin = GradingPlugin(assignment, sandbox, reference, catalog, seed)
             report, exit_code = run_checks(assignment, plugin)
@@ -215,6 +216,7 @@ def _grade_submission(
         load_problems=tuple(problems),
         notes=submission.notes,
         config_fingerprint=fingerprint,
+        load_failure_kind=load.failure_kind,
     )
     return GradeOutput(result, report, assignment.title, feedback_module, feedback_data)
 
@@ -367,8 +369,8 @@ def _summary(
 ) -> str:
     score = sum(c.score for c in checks)
     lines = [f"Graded {submission.path.name}: {score:g} / {assignment.max_score:g} points."]
-    not_implemented = [c for c in checks if "not implemented yet" in c.output]
-    if checks and len(not_implemented) == len(checks):
+    nothing_done = nothing_implemented(checks)
+    if nothing_done:
         lines.append("Nothing is implemented yet: every function still raises NotImplementedError.")
     if submission.notes:
         lines.append("Notes on what was read:")
@@ -377,7 +379,7 @@ def _summary(
         lines.append("Problems loading your file (functions after the problem may be missing):")
         lines += [f"  - {p}" for p in problems]
     failed = [c for c in checks if not c.passed]
-    if failed and len(not_implemented) != len(checks):
+    if failed and not nothing_done:
         functions = sorted({tag for check in failed for tag in check.tags})
         lines.append(
             f"{len(failed)} of {len(checks)} checks did not pass; they grade: {', '.join(functions)}."

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,9 @@ from autograder.sandbox.protocol import Unencodable
 
 MAX_SHOWN_ELEMENTS = 8
 MAX_SHOWN_CHARS = 60
+# The failure kind of a case whose call returned a value that is not the right answer; every
+# other failed case has the ``CallFailed.kind`` of its call (autograder.sandbox.client).
+WRONG = "wrong"
 
 
 class CaseFailed(Exception):
@@ -59,7 +63,7 @@ class Case:
     expected: Any = None
     returned: bool = False
     failure: str | None = None
-    failure_kind: str = ""
+    failure_kind: str = ""  # when it failed: WRONG, or the CallFailed.kind of its call
     output: str = ""
 
     @property
@@ -155,13 +159,13 @@ class Case:
             self.verdict.cases.append(self)
             return False
         if isinstance(error, CaseFailed):
-            self.failure, self.failure_kind = str(error), "wrong"
+            self.failure, self.failure_kind = str(error), WRONG
         elif isinstance(error, CallFailed):
             self.failure, self.failure_kind = error.sentence, error.kind
         elif self.returned and isinstance(error, Exception):
             # The student's value broke the comparison (an odd type, shape or size the check
             # did not foresee): that is a wrong answer, said as such, not a crash of the check.
-            self.failure, self.failure_kind = self._unreadable_sentence(), "wrong"
+            self.failure, self.failure_kind = self._unreadable_sentence(), WRONG
         else:
             return False  # a bug in the check itself, before any answer came back: let pytest report it
         self.verdict.cases.append(self)
@@ -208,12 +212,18 @@ class Verdict:
             return 0.0
         return 1.0 - len(self.failed) / len(self.cases)
 
+    def failure_kinds(self) -> tuple[str, ...]:
+        """How the failed cases failed (:attr:`Case.failure_kind`), each kind once, the most
+        frequent first (ties by name)."""
+        counts = Counter(c.failure_kind for c in self.failed)
+        return tuple(sorted(counts, key=lambda kind: (-counts[kind], kind)))
+
     def smallest_failure(self) -> Case | None:
         failed = self.failed
         if not failed:
             return None
         # prefer a wrong value over a crash (it is more instructive), then the smallest input
-        return min(failed, key=lambda c: (c.failure_kind != "wrong", c.size))
+        return min(failed, key=lambda c: (c.failure_kind != WRONG, c.size))
 
 
 def signature_names(function: Callable) -> list[str]:

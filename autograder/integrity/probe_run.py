@@ -30,11 +30,11 @@ from autograder.sandbox.client import CallFailed, Sandbox
 
 CORRECT_WHEN_GRADED = "passed all its checks when graded"
 HUNG_WHEN_GRADED = "hung or crashed the grading process when graded"
-# Sentences the sandbox writes into a check's output (autograder/sandbox/client.py) when a
-# function hung or ended the worker. Only a saving: if they change, such a function is run
-# again and costs its time limit once more, nothing else.
-_HANG_PHRASES = ("did not return within", "crashed the process", "ended the process")
-_LOAD_HANG_PHRASE = "did not finish within"
+# The failure kinds (CheckResult.failure_kinds) of a check whose function hung or ended the
+# worker: "skipped" is a later call of a function that already did. A check's kinds are those
+# of all its cases, so a check whose cases also call another function that hung counts too:
+# that costs the function its probing, never a grade.
+HANG_KINDS = ("timeout", "crash", "skipped")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def plan(
 
     Returns the finished :class:`StudentAnswers` when nothing needs to run.
     """
-    if result is not None and any(_LOAD_HANG_PHRASE in p for p in result.load_problems):
+    if result is not None and result.load_failure_kind == "timeout":
         return StudentAnswers(student_id, problem="loading the submission did not finish")
     functions: list[str] = []
     skipped: dict[str, str] = {}
@@ -91,7 +91,7 @@ def plan(
         checks = [] if result is None else [c for c in result.checks if function in c.tags]
         if checks and all(c.passed for c in checks):
             skipped[function] = CORRECT_WHEN_GRADED
-        elif any(f"{function} {phrase}" in c.output for c in checks for phrase in _HANG_PHRASES):
+        elif any(set(c.failure_kinds) & set(HANG_KINDS) for c in checks):
             skipped[function] = HUNG_WHEN_GRADED
         else:
             functions.append(function)
@@ -152,4 +152,4 @@ def _call(sandbox: Sandbox, function: str, args: tuple, kwargs: dict) -> Answer:
     try:
         return Answer(sandbox.call(function, *args, **kwargs).value)
     except CallFailed as failure:
-        return Answer(failure=failure.kind or "failed")
+        return Answer(failure=failure.kind)

@@ -37,6 +37,7 @@ import numpy as np
 from autograder.config import AssignmentConfig
 from autograder.grading.diagnosis import Mistake, diagnose
 from autograder.grading.runner import quiet_numerics
+from autograder.grading.verdict import WRONG as WRONG_VALUE
 from autograder.grading.verdict import Case, Verdict, show, signature_names
 from autograder.integrity.probe_run import CORRECT_WHEN_GRADED, Answer, StudentAnswers
 from autograder.integrity.probes import Probe
@@ -265,7 +266,7 @@ class AnswerClassifier:
         for value, index in zip(values, which, strict=True):
             args, kwargs = self.probes[function][index]
             case = Case(function, args, kwargs, self.verdict, got=value, returned=True)
-            case.failure, case.failure_kind = "wrong", "wrong"
+            case.failure, case.failure_kind = "wrong", WRONG_VALUE
             case.expected = self.expected[function][index]
             cases.append(case)
         with quiet_numerics():

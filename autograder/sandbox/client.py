@@ -80,10 +80,36 @@ class CallResult:
     output: str
 
 
+# Why a call gave no value: :attr:`CallFailed.kind`. The grader carries it into each check's
+# ``CheckResult.failure_kinds`` (and results.json), and everything that must know what went
+# wrong (the summary, the terminal table, the integrity probes) reads the kind, never the
+# sentence, which is for the student and free to change.
+CALL_FAILURE_KINDS: dict[str, str] = {
+    "not_implemented": "the function raised NotImplementedError (a stub not yet written)",
+    "exception": "the function raised another exception (MemoryError, SystemExit included)",
+    "too_large": "the value returned holds more numbers than the grader checks",
+    "timeout": "the call did not return within its time limit; the function is not run again",
+    "crash": "the call ended the worker (a signal, an exit, garbled data, a broken connection)",
+    "skipped": "not run: the function hung or crashed on an earlier call",
+    "budget": "not run: the submission's total time limit was used up by earlier calls",
+    "missing": "the file defines no function of that name",
+    "load": "the file could not be loaded, so nothing in it can be called",
+}
+# Why loading the submission failed: :attr:`LoadReport.failure_kind`.
+LOAD_FAILURE_KINDS: dict[str, str] = {
+    "timeout": "code at the top level of the file did not finish within the call time limit",
+    "crash": "the file ended the worker while it was loaded",
+    "refused": "the grader refused to load it (:meth:`Sandbox.refuse_load`), e.g. unreadable",
+}
+
+
 class CallFailed(Exception):
-    """A student function did not return a value; ``sentence`` says why, for the student."""
+    """A student function did not return a value; ``sentence`` says why, for the student, and
+    ``kind`` (a key of :data:`CALL_FAILURE_KINDS`) says it for the grader."""
 
     def __init__(self, kind: str, sentence: str, detail: dict | None = None) -> None:
+        if kind not in CALL_FAILURE_KINDS:
+            raise ValueError(f"unknown call failure kind {kind!r}")
         super().__init__(sentence)
         self.kind = kind
         self.sentence = sentence
@@ -101,6 +127,7 @@ class LoadReport:
     errors: tuple[dict, ...] = ()
     output: str = ""
     failure: str | None = None  # a sentence when the worker died or hung while loading
+    failure_kind: str = ""  # then why, a key of LOAD_FAILURE_KINDS
 
 
 @dataclass
@@ -110,7 +137,7 @@ class Sandbox:
     Parameters
     ----------
     module_name : str
-        The module name the submission defines (e.g. ``"regression_losses"``).
+        The module name the submission defines (e.g. ``"week1"``).
     chunks : sequence of Chunk
         The submission's source, run in order at load.
     scratch : Path
@@ -266,7 +293,9 @@ class Sandbox:
         if not result.ok:
             error = result.error
             raise CallFailed(
-                "exception", _exception_sentence(name, error), {**error, "output": result.output}
+                _exception_kind(error),
+                _exception_sentence(name, error),
+                {**error, "output": result.output},
             )
         mutated = messages.mutated_positions(sent_args, result.after)
         try:
@@ -344,24 +373,32 @@ class Sandbox:
         except protocol.PeerTimeout:
             self._stop_worker(graceful=False)
             self._fail_load(
+                "timeout",
                 f"loading your file did not finish within {self.limits.call_seconds:g} s: "
                 "code at the top level of the file (outside any function) runs when it is "
-                "loaded, and it did not finish"
+                "loaded, and it did not finish",
             )
             return
         except (protocol.PeerClosed, protocol.ProtocolError, OSError) as error:
             self._fail_load(
+                "crash",
                 "your file ended the grading process while it was being loaded: "
-                + self._death_sentence(None, error)
+                + self._death_sentence(None, error),
             )
             return
         if self.load_report is None:
             self.load_report = LoadReport(loaded.functions, loaded.errors, loaded.output)
 
-    def _fail_load(self, sentence: str) -> None:
+    def refuse_load(self, sentence: str) -> None:
+        """Do not load the submission at all (the grader found it unreadable: ``sentence`` says
+        why, for the student). No worker is started; :meth:`load` reports the failure (kind
+        ``"refused"``) and every call fails with kind ``"load"`` and this sentence."""
+        self._fail_load("refused", sentence)
+
+    def _fail_load(self, kind: str, sentence: str) -> None:
         self._load_failure = sentence
         if self.load_report is None:
-            self.load_report = LoadReport(failure=sentence)
+            self.load_report = LoadReport(failure=sentence, failure_kind=kind)
 
     def _spawn(self) -> None:
         """Start a worker: forked by this grader's zygote, or (fallback) a fresh interpreter."""
@@ -490,10 +527,7 @@ class Sandbox:
                 signal.SIGABRT: "an abort (often: running out of memory)",
                 signal.SIGBUS: "a bus error",
                 signal.SIGSYS: "a forbidden system call",
-            }.get(
-                sig,
-                f"signal {signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig}",
-            )
+            }.get(sig, f"signal {_signal_name(sig)}")
             return f"{who}crashed the process: it was ended by {reason}"
         return (
             f"{who}ended the process (exit code {returncode}): "
@@ -535,12 +569,31 @@ def _missing_sentence(name: str, report: LoadReport) -> str:
     return sentence
 
 
+def _signal_name(number: int) -> str:
+    """``SIGTERM`` for 15; the number itself for a signal Python has no name for."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _exception_kind(error: dict) -> str:
+    """The :data:`CALL_FAILURE_KINDS` key of an exception the worker reported."""
+    if error.get("kind") in ("too_large", "missing"):
+        return str(error["kind"])
+    if error.get("type") == "NotImplementedError":
+        return "not_implemented"
+    return "exception"
+
+
 def _exception_sentence(name: str, error: dict) -> str:
     kind = str(error.get("type", "an error"))[:80]
     message = str(error.get("message", ""))[:300]
     line = error.get("line")
     if error.get("kind") == "too_large":
         return f"{name} returned a value too large for the grader to check"
+    if error.get("kind") == "missing":
+        return f"{name} is not a function any more when it is called (something replaced it)"
     if kind == "NotImplementedError":
         return f"{name} is not implemented yet (it still raises NotImplementedError)"
     if kind == "MemoryError":
