@@ -13,18 +13,18 @@ stopped, and nothing already finished is lost.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from autograder.batch.discover import Entry
+from autograder.batch.pool import GraderPool
 from autograder.config import AssignmentConfig, load_config
 from autograder.errors import GradingError
 from autograder.grading.results import GradeResult, StudentResult, from_gradescope
@@ -69,10 +69,6 @@ _STATE: dict[str, object] = {}
 
 def _start_grader(config_path: str, assignment_name: str, figures: bool = True) -> None:
     """Pool initializer: load the config and the reference once per grader process."""
-    # a forked grader must not share its parent's worker zygotes (their control sockets)
-    from autograder.sandbox import zygote
-
-    zygote._ZYGOTES.clear()
     _STATE["figures"] = figures
     assignment = load_config(Path(config_path)).assignment(assignment_name)
     _STATE["assignment"] = assignment
@@ -199,44 +195,33 @@ def _run_pool(
     figures: bool = True,
 ) -> list[Entry]:
     """Grade ``entries`` with a fresh pool; return those left ungraded if the pool broke."""
-    # fork: the grader processes start warm (imports done); they run no student code themselves
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    executor = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=context,
-        initializer=_start_grader,
-        initargs=(str(config_path), assignment.name, figures),
-    )
     futures: dict[Future, Entry] = {}
     queue = list(entries)
-    try:
-        # keep a few tasks per grader in flight, so an interruption cancels little
-        while queue or futures:
-            while queue and len(futures) < 2 * jobs:
-                entry = queue.pop(0)
-                futures[
-                    executor.submit(_grade_one, entry.student_id, str(entry.path), str(out))
-                ] = entry
-            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-            for future in finished:
-                entry = futures.pop(future)
-                try:
-                    student = StudentResult(entry.student_id, future.result())
-                except BrokenProcessPool:
-                    return [entry, *futures.values(), *queue]
-                except Exception as error:  # the grader failed on this one: record it, go on
-                    student = StudentResult(entry.student_id, None, f"not graded: {error}")
-                done[entry.student_id] = student
-                if on_progress:
-                    on_progress(student, False)
-        return []
-    except KeyboardInterrupt:
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.terminate()
-        raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    with GraderPool(jobs, _start_grader, (str(config_path), assignment.name, figures)) as pool:
+        try:
+            # keep a few tasks per grader in flight, so an interruption cancels little
+            while queue or futures:
+                while queue and len(futures) < 2 * jobs:
+                    entry = queue.pop(0)
+                    futures[
+                        pool.submit(_grade_one, entry.student_id, str(entry.path), str(out))
+                    ] = entry
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    entry = futures.pop(future)
+                    try:
+                        student = StudentResult(entry.student_id, future.result())
+                    except BrokenProcessPool:
+                        return [entry, *futures.values(), *queue]
+                    except Exception as error:  # the grader failed on this one: record it, go on
+                        student = StudentResult(entry.student_id, None, f"not graded: {error}")
+                    done[entry.student_id] = student
+                    if on_progress:
+                        on_progress(student, False)
+            return []
+        except KeyboardInterrupt:
+            pool.terminate()
+            raise
 
 
 def default_jobs() -> int:

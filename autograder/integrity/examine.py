@@ -8,9 +8,8 @@ whose cost grows with the class; the comparisons that follow use indexes in one 
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.batch.pool import GraderPool
 from autograder.config import AssignmentConfig, load_config
 from autograder.grading.runner import load_reference
 from autograder.integrity.fingerprints import Fingerprints, fingerprint
@@ -74,10 +74,6 @@ _STATE: dict[str, Any] = {}
 
 def _start(config_path: str, assignment_name: str, boilerplate: np.ndarray) -> None:
     """Pool initializer: load the config, reference and probe set once per process."""
-    from autograder.sandbox import zygote
-
-    # a forked process must not share its parent's worker zygotes (their control sockets)
-    zygote._ZYGOTES.clear()
     assignment = load_config(Path(config_path)).assignment(assignment_name)
     reference = load_reference(assignment)
     _STATE.update(
@@ -109,14 +105,6 @@ def examine_class(
     """
     if not tasks:
         return []
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    executor = ProcessPoolExecutor(
-        max_workers=max(1, min(jobs, len(tasks))),
-        mp_context=context,
-        initializer=_start,
-        initargs=(str(config_path), assignment.name, boilerplate),
-    )
     done: dict[str, Examined] = {}
     queue = list(tasks)
     running: dict[Future, Task] = {}
@@ -125,31 +113,30 @@ def examine_class(
         answers = StudentAnswers(task.student_id, problem=reason)
         return Examined(task.student_id, None, answers, reason)
 
-    try:
-        while queue or running:
-            while queue and len(running) < 4 * jobs:
-                task = queue.pop(0)
-                try:
-                    running[executor.submit(_examine_one, task)] = task
-                except BrokenProcessPool:
-                    for lost in [task, *queue]:
-                        done[lost.student_id] = failed(lost, "the examining processes died")
-                    queue = []
-            if not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                task = running.pop(future)
-                try:
-                    done[task.student_id] = future.result()
-                except Exception as error:  # the process failed or died on this one
-                    done[task.student_id] = failed(task, f"examining it failed ({error})")
-                if on_progress:
-                    on_progress(len(done), len(tasks))
-    except KeyboardInterrupt:
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.terminate()
-        raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    workers = max(1, min(jobs, len(tasks)))
+    with GraderPool(workers, _start, (str(config_path), assignment.name, boilerplate)) as pool:
+        try:
+            while queue or running:
+                while queue and len(running) < 4 * jobs:
+                    task = queue.pop(0)
+                    try:
+                        running[pool.submit(_examine_one, task)] = task
+                    except BrokenProcessPool:
+                        for lost in [task, *queue]:
+                            done[lost.student_id] = failed(lost, "the examining processes died")
+                        queue = []
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = running.pop(future)
+                    try:
+                        done[task.student_id] = future.result()
+                    except Exception as error:  # the process failed or died on this one
+                        done[task.student_id] = failed(task, f"examining it failed ({error})")
+                    if on_progress:
+                        on_progress(len(done), len(tasks))
+        except KeyboardInterrupt:
+            pool.terminate()
+            raise
     return [done[t.student_id] for t in tasks]

@@ -213,5 +213,15 @@ def zygote_for(packages: tuple[str, ...], env: dict[str, str], bootstrap_path: s
     return zygote
 
 
+def forget_zygotes() -> None:
+    """Drop this process's zygote handles without touching the zygotes.
+
+    For a grader process forked from another: the zygotes it inherited, and their control
+    sockets, are its parent's (two processes talking on one socket would mix their
+    requests), so it starts its own when it first needs one. The parent's stay running.
+    """
+    _ZYGOTES.clear()
+
+
 if __name__ == "__main__":
     main()
