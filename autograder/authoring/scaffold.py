@@ -1,11 +1,11 @@
 """``autograder new NAME``: a new assignment's two folders and its grading.yaml entry.
 
-The files come from ``templates/``, a small working assignment (one function, ``mse``, with
+The files come from ``templates/``, a small working assignment (one function, a loss, with
 its reference, a public and a hidden check, one catalogued mistake, two samples, a lesson and
 a picture) whose names and texts hold placeholders:
 
 * ``__NAME__`` becomes the assignment's name (also its module's name);
-* ``__TITLE__`` a title made from it (``huber_loss`` → ``Huber loss``);
+* ``__TITLE__`` a title made from it (``week_one`` → ``Week one``);
 * ``__NAME_YAML__``, ``__TITLE_YAML__`` the same, written so that YAML reads them as strings
   (quoted when YAML would read a bare word such as ``yes`` as something else);
 * ``__SEED__`` a seed base derived from the name.
