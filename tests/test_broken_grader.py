@@ -95,8 +95,28 @@ def break_import(config: Path) -> list[str]:
     return [str(checks), "a_module_nobody_installed"]
 
 
+def break_marker_not_literal(config: Path) -> list[str]:
+    checks = config.parent / CHECKS
+    edit(checks, r'^@grades\("mse"\)$', '@grades(*["mse"])')
+    line = checks.read_text().splitlines().index('@grades(*["mse"])') + 1
+    return [f"{checks}:{line}", "test_mse_values", "string literals"]
+
+
+def break_marker_unknown_function(config: Path) -> list[str]:
+    edit(config.parent / CHECKS, r'^@grades\("mse"\)$', '@grades("msee")')
+    return ["mse_values (msee)", "not listed under functions"]
+
+
+def break_marker_missing(config: Path) -> list[str]:
+    edit(config.parent / CHECKS, r'^@grades\("mse"\)\n', "")
+    return ["without a @grades marker: mse_values"]
+
+
 BREAKAGES = {
     "typo-in-check-id": break_typo,
+    "marker-not-literal": break_marker_not_literal,
+    "marker-names-an-unknown-function": break_marker_unknown_function,
+    "marker-missing": break_marker_missing,
     "check-without-entry": break_no_entry,
     "syntax-error-in-checks": break_syntax,
     "check-crashes-in-grader": break_crash,

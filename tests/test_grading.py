@@ -12,21 +12,15 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, REFERENCE_PATH, RELEASED_STUB, samples_of
 
+from autograder.grading.graded import graded_functions
+
 MISTAKES = sorted((samples_of("regression_losses")).glob("*__*.py"))
 
 
 def points_of(assignment, function: str) -> float:
-    """The points of every check that grades ``function`` (by the check-id prefix in grading.yaml)."""
-    return sum(
-        c.points
-        for name, c in assignment.checks.items()
-        if name.startswith(function + "_")
-        and not any(
-            name.startswith(other + "_")
-            for other in assignment.functions
-            if other != function and other.startswith(function)
-        )
-    )
+    """The points grading.yaml gives the checks whose @grades marker names ``function`` first."""
+    graded = graded_functions(assignment.checks_dir)
+    return sum(c.points for name, c in assignment.checks.items() if graded[name].owner == function)
 
 
 def failing_functions(result) -> set[str]:

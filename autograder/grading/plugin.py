@@ -3,14 +3,15 @@
 Check modules are plain pytest files in the assignment's checks folder. A
 check is a test function marked with the student functions it grades::
 
-    @grades("mse_grad")
-    def test_mse_grad_values(verdict, reference, rng):
-        '''mse_grad: values on edge cases and random inputs
+    @grades("loss_grad")
+    def test_loss_grad_values(verdict, reference, rng):
+        '''loss_grad: values on edge cases and random inputs
 
         The rest of the docstring says why the check matters, for the student.'''
 
 Its id is the function name without ``test_``; its points and visibility come
-from grading.yaml. The plugin provides the fixtures ``verdict`` (cases that
+from grading.yaml; what it grades, from its marker as
+:func:`autograder.grading.graded.graded_functions` reads it (the one rule). The plugin provides the fixtures ``verdict`` (cases that
 call the student through the sandbox), ``reference`` (the trusted reference
 module), ``rng`` (seeded per submission and per check), ``tolerances`` and
 ``sandbox``, turns each check's cases into a :class:`CheckResult`, and adds
@@ -29,6 +30,7 @@ import pytest
 
 from autograder.config import AssignmentConfig
 from autograder.grading.diagnosis import Mistake, diagnose
+from autograder.grading.graded import graded_functions
 from autograder.grading.results import CheckResult
 from autograder.grading.verdict import WRONG, Verdict, signature_names
 from autograder.sandbox.client import CallResult, Sandbox
@@ -56,6 +58,7 @@ class GradingPlugin:
         self.reference_module = reference
         self.catalog = catalog
         self.seed = seed
+        self.graded = graded_functions(assignment.checks_dir)
         self.records: dict[str, CheckResult] = {}
         self.function_ok: dict[str, bool] = {}
         self.config_problem: str | None = None
@@ -79,7 +82,13 @@ class GradingPlugin:
         found = [check_id(item) for item in items]
         missing = sorted(set(self.assignment.checks) - set(found))
         unknown = sorted(set(found) - set(self.assignment.checks))
-        untagged = sorted(check_id(i) for i in items if i.get_closest_marker("grades") is None)
+        untagged = sorted(name for name in found if name not in self.graded)
+        strangers = sorted(
+            f"{name} ({function})"
+            for name, graded in self.graded.items()
+            for function in graded.functions
+            if function not in self.assignment.functions
+        )
         problems = []
         if missing:
             problems.append(f"lists checks that do not exist: {', '.join(missing)}")
@@ -87,6 +96,10 @@ class GradingPlugin:
             problems.append(f"gives no points for the checks {', '.join(unknown)}")
         if untagged:
             problems.append(f"has checks without a @grades marker: {', '.join(untagged)}")
+        if strangers:
+            problems.append(
+                f"has checks grading functions not listed under functions: {', '.join(strangers)}"
+            )
         if problems:
             self.config_problem = f"assignment {self.assignment.name} " + "; ".join(problems)
             items[:] = []
@@ -181,9 +194,8 @@ class GradingPlugin:
     def _conclude(self, item: pytest.Item, verdict: Verdict) -> CheckResult:
         identifier = check_id(item)
         config = self.assignment.checks[identifier]
-        marker = item.get_closest_marker("grades")
-        tags = tuple(marker.args) if marker else ()
-        partial = marker.kwargs.get("partial", True) if marker else True
+        graded = self.graded[identifier]
+        tags, partial = graded.functions, graded.partial
         title, why = _docstring_parts(item)
         failed = verdict.failed
         total = len(verdict.cases)

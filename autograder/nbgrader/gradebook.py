@@ -2,13 +2,13 @@
 
 ``autograder grade-batch`` writes ``OUT/<student>/results.json`` (Gradescope format; each
 test's ``extra_data.check`` is its check id). :func:`import_grades` sums each student's
-points per student function (the rule of :mod:`autograder.nbgrader.points`) and sets them
-as the *manual score* of that function's test cell (``test_<function>``) in the course's
-gradebook. nbgrader counts a manual score instead of the autograder's, so formgrader and
-``nbgrader export`` show the kit's points. Students, and their submission records, are
-created as needed; the assignment must already be in the gradebook (``nbgrader
-generate_assignment``). Everything is checked before anything is written; the scores are
-committed together, at the end.
+points per student function (:mod:`autograder.nbgrader.points`: a check's points go to the
+first function its ``@grades`` marker names) and sets them as the *manual score* of that
+function's test cell (``test_<function>``) in the course's gradebook. nbgrader counts a
+manual score instead of the autograder's, so formgrader and ``nbgrader export`` show the
+kit's points. Students, and their submission records, are created as needed; the assignment
+must already be in the gradebook (``nbgrader generate_assignment``). Everything is checked
+before anything is written; the scores are committed together, at the end.
 """
 
 from __future__ import annotations
@@ -178,7 +178,6 @@ def read_results(
     """Each student's points per function from ``out_dir/<student>/results.json``; the skipped."""
     if not out_dir.is_dir():
         raise GradebookError(f"{out_dir}: no such folder of results")
-    functions = list(assignment.functions)
     results, skipped = [], []
     for folder in sorted(p for p in out_dir.iterdir() if (p / "results.json").is_file()):
         try:
@@ -194,8 +193,8 @@ def read_results(
         if extra.get("graded") is False:
             skipped.append((folder.name, "grading failed (see its results.json)"))
             continue
-        earned = earned_by_function(((c, float(t["score"])) for c, t in tests), functions)
-        maximum = earned_by_function(((c, float(t["max_score"])) for c, t in tests), functions)
+        earned = earned_by_function(((c, float(t["score"])) for c, t in tests), assignment)
+        maximum = earned_by_function(((c, float(t["max_score"])) for c, t in tests), assignment)
         results.append(_Points(folder.name, earned, maximum))
     if not results and not skipped:
         raise GradebookError(f"{out_dir}: holds no <student>/results.json")

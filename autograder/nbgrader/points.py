@@ -1,10 +1,10 @@
-"""Which student function each check grades, and what each function's nbgrader test cell is worth.
+"""What each student function's nbgrader test cell is worth, and what a student earned in it.
 
-A check's id is ``<function>_<what>`` (``mse_grad_values``). Its function is the longest
-name in the assignment's ``functions`` that the id starts with, followed by ``_``: so
-``mse_grad_values`` belongs to ``mse_grad``, not to ``mse``. The source notebook's cell
-points, the score of each test cell at autograde time and the gradebook import all use
-this one rule, so they cannot disagree.
+A check's points count toward the function its ``@grades`` marker names first
+(:func:`autograder.grading.graded.graded_functions`, the rule grading itself uses for each
+result's ``tags``). The source notebook's cell points, the score of each test cell at autograde
+time and the gradebook import all ask this module, so they cannot disagree with each other
+nor with the grade.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from autograder.config import AssignmentConfig, ConfigError
+from autograder.grading.graded import graded_functions
 
 
 def grade_id(function: str) -> str:
@@ -19,34 +20,70 @@ def grade_id(function: str) -> str:
     return f"test_{function}"
 
 
-def function_of_check(check_id: str, functions: Sequence[str]) -> str | None:
-    """The function whose name is the longest prefix of ``check_id`` (or None)."""
-    matches = [f for f in functions if check_id == f or check_id.startswith(f"{f}_")]
-    return max(matches, key=len) if matches else None
+def owners(assignment: AssignmentConfig) -> dict[str, str]:
+    """Each configured check's function: the first its ``@grades`` marker names.
+
+    Raises :class:`ConfigError` for a check without a marker, or whose function is not one
+    of the assignment's ``functions``.
+    """
+    graded = graded_functions(assignment.checks_dir)
+    found = {}
+    for check_id in assignment.checks:
+        if check_id not in graded:
+            raise ConfigError(
+                f"{assignment.checks_dir}: the check {check_id} has no @grades marker, so no "
+                "function's test cell can have its points"
+            )
+        owner = graded[check_id].owner
+        if owner not in assignment.functions:
+            raise ConfigError(
+                f"{assignment.checks_dir}: the check {check_id} grades {owner}, which is not "
+                f"listed under assignments.{assignment.name}.functions in grading.yaml"
+            )
+        found[check_id] = owner
+    return found
 
 
 def function_points(assignment: AssignmentConfig) -> dict[str, float]:
     """Each function's points (the sum of its checks'), in ``functions`` order; none if 0 checks."""
     totals: dict[str, float] = {}
-    for check_id, check in assignment.checks.items():
-        function = function_of_check(check_id, list(assignment.functions))
-        if function is None:
-            raise ConfigError(
-                f"grading.yaml: assignments.{assignment.name}.checks.{check_id} must start with "
-                f"the name of a function listed under functions (<function>_<what>), so that "
-                "nbgrader can give its points to that function's test cell"
-            )
-        totals[function] = totals.get(function, 0.0) + check.points
+    for check_id, function in owners(assignment).items():
+        totals[function] = totals.get(function, 0.0) + assignment.checks[check_id].points
     return {f: totals[f] for f in assignment.functions if f in totals}
 
 
 def earned_by_function(
-    scores: Iterable[tuple[str, float]], functions: Sequence[str]
+    scores: Iterable[tuple[str, float]], assignment: AssignmentConfig | Sequence[str]
 ) -> dict[str, float]:
-    """Sum ``(check_id, score)`` pairs per function; checks of no function are left out."""
+    """Sum ``(check_id, score)`` pairs per function of ``assignment``; unknown checks are left out.
+
+    Given only the function names (the older call, still made by
+    :mod:`autograder.nbgrader.cells`), a check belongs to the longest function name its id
+    starts with (:func:`function_of_check`), which agrees with the markers of every check
+    whose id starts with its function's name; pass the assignment instead.
+    """
+    if isinstance(assignment, AssignmentConfig):
+        functions: Sequence[str] = list(assignment.functions)
+        owner = owners(assignment).get
+    else:
+        functions = list(assignment)
+
+        def owner(check_id: str) -> str | None:
+            return function_of_check(check_id, functions)
+
     earned = {f: 0.0 for f in functions}
     for check_id, score in scores:
-        function = function_of_check(check_id, functions)
+        function = owner(check_id)
         if function is not None:
             earned[function] += score
     return earned
+
+
+def function_of_check(check_id: str, functions: Sequence[str]) -> str | None:
+    """The function whose name is the longest prefix of ``check_id`` (or None).
+
+    Only for callers that do not have the assignment yet (see :func:`earned_by_function`);
+    what a check grades is its marker's business (:func:`owners`).
+    """
+    matches = [f for f in functions if check_id == f or check_id.startswith(f"{f}_")]
+    return max(matches, key=len) if matches else None
