@@ -3,10 +3,13 @@
 Every problem is reported as one :class:`ConfigError` sentence naming the file,
 the key and what was expected, e.g.::
 
-    grading.yaml: assignments.regression_losses.checks.mse_values.points must be
+    grading.yaml: assignments.week1.checks.loss_values.points must be
     a number >= 0, not 'two'
 
-Paths in the file are relative to the folder holding it (the course root).
+Paths in the file are relative to the folder holding it (the course root). Each assignment
+is read once, from its grading.yaml entry and its two folders (the release folder students
+get, the reference folder that stays hidden), into one :class:`AssignmentConfig`: everything
+the engine knows about an assignment is in that record, so the engine's code names none.
 """
 
 from __future__ import annotations
@@ -71,6 +74,25 @@ class ProvidedModule:
 
 
 @dataclass(frozen=True)
+class ExperimentConfig:
+    """The experiment students run after their functions pass: a script in the release folder.
+
+    ``picture`` is the file the script writes, shown under the notebook's experiment cell.
+    """
+
+    script: str  # a file name in the release folder
+    picture: str | None = None  # a file name the script writes beside itself
+
+
+@dataclass(frozen=True)
+class QuestionConfig:
+    """The question for a person to grade (the lesson's question section): points, model answer."""
+
+    points: float
+    model_answer: Path | None = None  # markdown, for the graders; hidden like the reference
+
+
+@dataclass(frozen=True)
 class AssignmentConfig:
     """One assignment: where its parts live, its student API, limits, tolerances and points."""
 
@@ -88,10 +110,30 @@ class AssignmentConfig:
     checks: Mapping[str, CheckConfig]
     provides: Mapping[str, ProvidedModule] = field(default_factory=lambda: MappingProxyType({}))
     samples_dir: Path | None = None  # sample submissions (correct ones, one per catalogued mistake)
+    experiment: ExperimentConfig | None = None
+    question: QuestionConfig | None = None
 
     @property
     def max_score(self) -> float:
+        """The points of the automatic checks (the question's, graded by a person, are apart)."""
         return sum(c.points for c in self.checks.values())
+
+    @property
+    def reference_file(self) -> Path:
+        """The reference solution's file (``reference`` may name it or the folder holding it)."""
+        if self.reference.is_dir():
+            return self.reference / f"{self.module}.py"
+        return self.reference
+
+    @property
+    def lesson(self) -> Path:
+        """The lesson students read: ``README.md`` in the release folder."""
+        return self.release_dir / "README.md"
+
+    @property
+    def public_tests(self) -> Path:
+        """The public checks students run: ``test_<module>.py`` in the release folder."""
+        return self.release_dir / f"test_{self.module}.py"
 
 
 @dataclass(frozen=True)
@@ -169,7 +211,11 @@ ASSIGNMENT_KEYS = {
     "tolerances",
     "checks",
     "provides",
+    "experiment",
+    "question",
 }
+EXPERIMENT_KEYS = {"script", "picture"}
+QUESTION_KEYS = {"points", "model_answer"}
 LIMIT_KEYS = {"call_seconds", "submission_seconds", "memory_mb", "output_kb"}
 SEED_KEYS = {"base", "per_submission"}
 
@@ -210,13 +256,7 @@ def load_config(path: Path) -> GradingConfig:
                     "the name of an assignment in this file",
                     provided.source,
                 )
-            source = parsed[provided.source]
-            reference = (
-                source.reference / f"{source.module}.py"
-                if source.reference.is_dir()
-                else source.reference
-            )
-            resolved[module] = replace(provided, reference=reference)
+            resolved[module] = replace(provided, reference=parsed[provided.source].reference_file)
         parsed[name] = replace(assignment, provides=MappingProxyType(resolved))
     default = top.get("default_assignment")
     if default is not None and default not in parsed:
@@ -254,6 +294,9 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
     reference = reader.existing_path(
         root, reader.require(body, "reference", key), f"{key}.reference"
     )
+    release_dir = reader.existing_path(
+        root, reader.require(body, "release_dir", key), f"{key}.release_dir"
+    )
     if "samples_dir" in body:
         samples_dir = reader.existing_path(root, body["samples_dir"], f"{key}.samples_dir")
     else:  # beside the reference solution, by convention
@@ -266,9 +309,9 @@ def _assignment(reader: _Reader, root: Path, name: str, data: Any, key: str) -> 
         reference=reference,
         samples_dir=samples_dir,
         checks_dir=checks_dir,
-        release_dir=reader.existing_path(
-            root, reader.require(body, "release_dir", key), f"{key}.release_dir"
-        ),
+        release_dir=release_dir,
+        experiment=_experiment(reader, body.get("experiment"), release_dir, f"{key}.experiment"),
+        question=_question(reader, root, body.get("question"), f"{key}.question"),
         packages=tuple(reader.string_list(body.get("packages", ["numpy"]), f"{key}.packages")),
         provides=MappingProxyType(_provides(reader, body.get("provides", {}), f"{key}.provides")),
         functions=MappingProxyType(functions),
@@ -367,6 +410,45 @@ def _provides(reader: _Reader, data: Any, key: str) -> dict[str, ProvidedModule]
     return provided
 
 
+def _experiment(reader: _Reader, data: Any, release_dir: Path, key: str) -> ExperimentConfig | None:
+    """``experiment: {script: NAME.py, picture: NAME.png}``; the script must be in the release folder."""
+    if data is None:
+        return None
+    body = reader.mapping(data, key)
+    reader.known_keys(body, EXPERIMENT_KEYS, key)
+    script = reader.file_name(reader.require(body, "script", key), f"{key}.script")
+    if not (release_dir / script).is_file():
+        raise ConfigError(
+            f"{reader.path}: {key}.script names {script!r}, which is not a file in {release_dir}"
+        )
+    picture = body.get("picture")
+    if picture is not None:
+        picture = reader.file_name(picture, f"{key}.picture")
+    return ExperimentConfig(script=script, picture=picture)
+
+
+def _question(reader: _Reader, root: Path, data: Any, key: str) -> QuestionConfig | None:
+    """``question: {points: 2, model_answer: PATH}``, the path a markdown file's."""
+    if data is None:
+        return None
+    body = reader.mapping(data, key)
+    reader.known_keys(body, QUESTION_KEYS, key)
+    points = reader.require(body, "points", key)
+    if (
+        isinstance(points, bool)
+        or not isinstance(points, int | float)
+        or not math.isfinite(points)
+        or points < 0
+    ):
+        reader.fail(f"{key}.points", "a number >= 0", points)
+    model_answer = None
+    if "model_answer" in body:
+        model_answer = reader.existing_path(root, body["model_answer"], f"{key}.model_answer")
+        if not model_answer.is_file():
+            reader.fail(f"{key}.model_answer", "a file (markdown)", body["model_answer"])
+    return QuestionConfig(points=float(points), model_answer=model_answer)
+
+
 def _check(reader: _Reader, data: Any, key: str) -> CheckConfig:
     body = reader.mapping(data, key)
     points = reader.require(body, "points", key)
@@ -411,6 +493,13 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             self.fail(key, "a non-empty string", value)
         return value
+
+    def file_name(self, value: Any, key: str) -> str:
+        """A plain file name (no folder), e.g. ``experiment.py``."""
+        text = self.string(value, key)
+        if Path(text).name != text or text in (".", ".."):
+            self.fail(key, "a file name without a folder", value)
+        return text
 
     def identifier(self, value: Any, key: str) -> str:
         if not isinstance(value, str) or not value.isidentifier():

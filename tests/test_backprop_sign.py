@@ -4,19 +4,16 @@ The reference is checked against centred finite differences of the network's
 loss written out in plain numpy, hand-worked numbers from the lesson, the
 linearity of backpropagation measured by finite differences, and training
 runs that must reach the tolerances grading.yaml states. Then real
-submissions are graded with the engine, each in its own sandbox: the correct
-samples, one per catalogued mistake, hostile ones, and the reference.
-
-Until grading_backprop.yaml is merged into grading.yaml, the assignment is
-read from a course folder that links the kit's parts and appends the fragment.
+submissions are graded with the engine, each in its own sandbox: hostile ones,
+and one whose helpers all fail. (What every assignment must do, from the
+reference's full marks to each catalogued mistake's diagnosis, is in
+tests/test_contract.py.)
 """
 
 from __future__ import annotations
 
 import doctest
-import json
 import math
-import re
 import shutil
 import subprocess
 import sys
@@ -32,8 +29,6 @@ RELEASE_DIR = REPO_ROOT / "assignments" / "backprop_sign"
 CHECKS_DIR = REPO_ROOT / "reference" / "backprop_sign" / "checks"
 SAMPLE_DIR = samples_of("backprop_sign")
 HOSTILE = SUBMISSIONS / "hostile_backprop"
-FRAGMENT = REPO_ROOT / "grading_backprop.yaml"
-MISTAKES = sorted(SAMPLE_DIR.glob("*__*.py"))
 KEYS = ("W1", "b1", "W2", "b2")
 
 # Centred differences of a smooth function have error O(h²) plus rounding of order
@@ -289,46 +284,16 @@ def test_a_small_step_against_the_gradient_always_goes_down(reference):
             assert plain_loss(network_output(stepped, x), y, loss) < plain_loss(y_pred, y, loss)
 
 
-# ---------------------------------------------------- the lesson and catalog ---
-
-
-def test_the_lesson_has_the_ten_sections_the_notebook_needs():
-    headings = re.findall(r"^## (\d+)\. ", (RELEASE_DIR / "README.md").read_text(), re.MULTILINE)
-    assert headings == [str(n) for n in range(1, 11)]
-
-
-def test_every_hint_names_a_section_of_the_lesson(backprop):
-    from autograder.grading.diagnosis import load_catalog
-
-    readme = (RELEASE_DIR / "README.md").read_text()
-    for mistake in load_catalog(backprop.checks_dir):
-        assert f"\n## {mistake.lesson}\n" in readme, mistake.name
-
-
-def test_every_catalog_entry_has_a_submission(backprop):
-    from autograder.grading.diagnosis import load_catalog
-
-    catalogued = {f"{m.function}__{m.name}" for m in load_catalog(backprop.checks_dir)}
-    assert catalogued == {p.stem for p in MISTAKES}
-
-
 # -------------------------------------------------- grading with the engine ---
+# (The reference, the correct samples, each catalogued mistake and the stub are graded by
+# tests/test_contract.py, as for every assignment; here, what is particular to this one.)
 
 
 @pytest.fixture(scope="module")
-def backprop(tmp_path_factory):
-    """The backprop_sign assignment: from grading.yaml, or from it plus grading_backprop.yaml."""
+def backprop():
     from autograder.config import load_config
 
-    config = load_config(REPO_ROOT / "grading.yaml")
-    if "backprop_sign" not in config.assignments:
-        course = tmp_path_factory.mktemp("course")
-        for part in ("reference", "autograder", "assignments"):
-            (course / part).symlink_to(REPO_ROOT / part)
-        text = (REPO_ROOT / "grading.yaml").read_text() + "\n" + FRAGMENT.read_text()
-        (course / "grading.yaml").write_text(text)
-        config = load_config(course / "grading.yaml")
-    return config.assignment("backprop_sign")
+    return load_config(REPO_ROOT / "grading.yaml").assignment("backprop_sign")
 
 
 @pytest.fixture(scope="module")
@@ -359,35 +324,6 @@ def failing_functions(result) -> set[str]:
 
 def outputs_of(result, function: str) -> str:
     return "\n".join(c.output for c in result.checks if function in c.tags)
-
-
-def test_every_check_is_named_after_the_function_it_grades(backprop):
-    assert sum(points_of(backprop, f) for f in backprop.functions) == backprop.max_score == 20
-
-
-def test_the_reference_gets_full_marks(grade, backprop):
-    result = grade(REFERENCE_PATH)
-    assert result.score == backprop.max_score
-    assert all(check.passed and check.mistake is None for check in result.checks)
-
-
-@pytest.mark.parametrize("name", ["correct_vectorised.py", "correct_per_example.py"])
-def test_correct_styles_get_full_marks(grade, backprop, name):
-    result = grade(SAMPLE_DIR / name)
-    assert result.score == backprop.max_score, [c.output for c in result.checks if not c.passed]
-    assert not result.load_problems
-
-
-@pytest.mark.parametrize("path", MISTAKES, ids=[p.stem for p in MISTAKES])
-def test_each_mistake_is_charged_once_and_named(grade, backprop, path):
-    """One catalogued mistake fails only its own function's checks, each diagnosed by name."""
-    function, _, mistake = path.stem.partition("__")
-    result = grade(path)
-    assert failing_functions(result) == {function}
-    failed = [c for c in result.checks if not c.passed]
-    assert {c.mistake for c in failed} == {mistake}, [c.output for c in failed]
-    assert all("(See the lesson, section" in c.output for c in failed)
-    assert backprop.max_score - points_of(backprop, function) <= result.score < backprop.max_score
 
 
 def test_train_keeps_its_points_when_every_helper_fails(grade, backprop, tmp_path):
@@ -447,102 +383,6 @@ def test_the_feedback_shows_each_layers_signs(grade):
 
 
 # --------------------------------------------------- the released folder ---
-
-# Runs the public checks in each folder given, in one interpreter (one start-up for all), and
-# prints {folder: {test: first line of its failure}} as JSON on its last line.
-PUBLIC_CHECKS_DRIVER = """
-import json, sys
-import pytest
-
-class Outcomes:
-    def __init__(self):
-        self.ran, self.failed = 0, {}
-
-    def pytest_runtest_logreport(self, report):
-        if report.when == "call":
-            self.ran += 1
-        if report.failed:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            self.failed[report.nodeid.rsplit("::", 1)[-1]] = crash.message if crash else str(report.longrepr)
-
-results = {}
-for folder in sys.argv[1:]:
-    for name in ("backprop_sign", "test_backprop_sign", "regression_losses"):
-        sys.modules.pop(name, None)
-    outcomes = Outcomes()
-    status = pytest.main(["-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:terminal", folder], plugins=[outcomes])
-    results[folder] = {"status": int(status), "ran": outcomes.ran, "failed": outcomes.failed}
-print(json.dumps(results))
-"""
-CORRECT = [
-    REFERENCE_PATH,
-    SAMPLE_DIR / "correct_vectorised.py",
-    SAMPLE_DIR / "correct_per_example.py",
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def public_run(tmp_path_factory):
-    """Start the public checks on every correct solution, each mistake and the stubs, in the
-    background as soon as this module starts: they need no sandbox, and the grading waits."""
-    from autograder.release.stubs import stubs_for
-
-    root = tmp_path_factory.mktemp("released")
-    folders = {}
-    for solution in [*CORRECT, *MISTAKES, None]:
-        name = solution.stem if solution else "stubs"
-        folder = root / name
-        folder.mkdir()
-        shutil.copy(RELEASE_DIR / "test_backprop_sign.py", folder)
-        if solution is None:
-            (folder / "backprop_sign.py").write_text(stubs_for(REFERENCE_PATH))
-        else:
-            shutil.copy(solution, folder / "backprop_sign.py")
-        folders[name] = folder
-    process = subprocess.Popen(
-        [sys.executable, "-c", PUBLIC_CHECKS_DRIVER, *map(str, folders.values())],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        cwd=root,
-    )
-    yield process, folders
-    if process.poll() is None:
-        process.kill()
-        process.communicate()
-
-
-@pytest.fixture(scope="module")
-def public_failures(public_run) -> dict[str, dict[str, str]]:
-    """The public checks' failures (test name: first line of the message) for each solution."""
-    process, folders = public_run
-    stdout, stderr = process.communicate(timeout=300)
-    assert process.returncode == 0, stderr[-2000:]
-    by_folder = json.loads(stdout.strip().splitlines()[-1])
-    results = {name: by_folder[str(folder)] for name, folder in folders.items()}
-    for name, result in results.items():
-        assert result["status"] in (0, 1) and result["ran"] > 20, (name, result)
-    return {name: result["failed"] for name, result in results.items()}
-
-
-@pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
-def test_public_checks_pass_with_correct_solutions(public_failures, path):
-    assert public_failures[path.stem] == {}
-
-
-def test_public_checks_on_stubs_say_not_implemented(public_failures):
-    failures = public_failures["stubs"]
-    assert len(failures) > 20
-    assert all("is not implemented yet" in why for why in failures.values())
-
-
-@pytest.mark.parametrize("path", MISTAKES, ids=lambda p: p.stem)
-def test_a_mistake_fails_only_its_functions_public_checks(public_failures, path):
-    function = path.stem.partition("__")[0]
-    failures = public_failures[path.stem]
-    assert failures
-    assert all(f"test_{function}_" in test or f"[{function}]" in test for test in failures)
 
 
 @pytest.fixture

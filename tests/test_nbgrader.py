@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO_ROOT, samples_of
 
 from autograder.config import load_config
@@ -29,8 +30,8 @@ from autograder.nbgrader.cells import CellError, course_root, notebook_to_grade
 from autograder.nbgrader.command import write_nbgrader_source
 from autograder.nbgrader.gradebook import GradebookError, import_grades
 from autograder.nbgrader.points import function_of_check, function_points, grade_id
-from autograder.nbgrader.source import QUESTION_POINTS, build_source_notebook, reference_cells
-from autograder.release.bundle import find_leaks, reference_file
+from autograder.nbgrader.source import MODEL_ANSWER_NOTE, build_source_notebook, reference_cells
+from autograder.release.bundle import find_leaks
 from autograder.release.stubs import MARKERS, stubs_for
 
 nbgrader_api = pytest.importorskip(
@@ -44,6 +45,10 @@ TIMESTAMP = "2026-01-01 12:00:00.000000 UTC"
 # The first test cell pays for the kit's whole grade (about 2 s, plus the kit's 2 s per-call
 # limit when a function never returns) and its own public checks (2 s at most per function).
 CELL_TIMEOUT = 15
+# grading.yaml's question.points of the assignment, read without the loader under test
+QUESTION_POINTS = yaml.safe_load((REPO_ROOT / "grading.yaml").read_text(encoding="utf-8"))[
+    "assignments"
+][ASSIGNMENT]["question"]["points"]
 NBGRADER_KEYS = {"schema_version", "grade", "solution", "locked", "grade_id", "points", "task"}
 
 
@@ -185,6 +190,10 @@ def gradebook(course):
 # -- the source notebook --------------------------------------------------------------------------
 
 
+def test_the_question_is_worth_what_grading_yaml_says(assignment):
+    assert assignment.question.points == QUESTION_POINTS
+
+
 def test_each_check_belongs_to_the_longest_function_name_it_starts_with(assignment):
     functions = list(assignment.functions)
     assert function_of_check("mse_values", functions) == "mse"
@@ -224,6 +233,16 @@ def test_the_source_notebook_has_the_cells_nbgrader_needs(config, assignment):
     assert question["cell_type"] == "markdown"
     meta = question["metadata"]["nbgrader"]
     assert (meta["grade"], meta["solution"], meta["points"]) == (True, True, QUESTION_POINTS)
+    model_answer = assignment.question.model_answer.read_text(encoding="utf-8").strip()
+    assert "".join(question["source"]) == f"{MODEL_ANSWER_NOTE} {model_answer}"
+    experiment = "".join(
+        next(c for c in notebook["cells"] if c["id"] == "run-experiment")["source"]
+    )
+    assert assignment.experiment.script in experiment and "run_experiment()" in experiment
+    check_text = "".join(
+        next(c for c in notebook["cells"] if c["id"] == "check-your-work")["source"]
+    )
+    assert "(“How you are graded”)" in check_text
     preamble = "".join(cells["preamble"]["source"])
     assert not any(marker in preamble for marker in MARKERS)
 
@@ -232,7 +251,7 @@ def test_the_release_answer_cells_are_the_kits_stubs_and_leak_nothing(course, co
     release = course.root / "release" / ASSIGNMENT
     notebook = json.loads((release / f"{ASSIGNMENT}.ipynb").read_text(encoding="utf-8"))
     stubs = dict(
-        reference_cells(stubs_for(reference_file(assignment)), list(assignment.functions))[1]
+        reference_cells(stubs_for(assignment.reference_file), list(assignment.functions))[1]
     )
     answers = {
         c["metadata"]["nbgrader"]["grade_id"].removeprefix("answer_"): "".join(c["source"])

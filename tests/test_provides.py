@@ -47,9 +47,11 @@ def course(tmp_path) -> Path:
     for part in (
         "reference/regression_losses/regression_losses.py",
         "reference/regression_losses/checks",
+        "reference/regression_losses/answer.md",
         "assignments/regression_losses",
         "reference/backprop_sign/backprop_sign.py",
         "reference/backprop_sign/checks",
+        "reference/backprop_sign/answer.md",
         "assignments/backprop_sign",
     ):
         target = tmp_path / part

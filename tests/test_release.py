@@ -13,9 +13,9 @@ import pytest
 from conftest import REFERENCE_PATH, REPO_ROOT
 
 from autograder.cli import main
-from autograder.config import load_config
+from autograder.config import ConfigError, ExperimentConfig, load_config
 from autograder.release import ReleaseError, write_release
-from autograder.release.bundle import generated_files
+from autograder.release.notebook import build_notebook, lesson_parts, section_title
 from autograder.release.stubs import MARKERS, StubError, make_stubs
 
 RELEASE_DIR = REPO_ROOT / "assignments" / "regression_losses"
@@ -29,13 +29,6 @@ def run_python(folder: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 # -- the generator -----------------------------------------------------------------------------
-
-
-def test_committed_stubs_and_notebook_are_what_the_generator_makes_today(assignment):
-    for name, text in generated_files(assignment).items():
-        assert (RELEASE_DIR / name).read_text(encoding="utf-8") == text, (
-            f"{name} is stale: run `autograder generate`"
-        )
 
 
 def test_stubs_keep_names_signatures_and_docstrings_and_drop_every_solution():
@@ -197,6 +190,16 @@ def spoil_and_release(course: Path, tmp_path: Path, spoil) -> str:
             ),
             "more_tests.py contains the code of a hidden check",
         ),
+        (
+            lambda c, r: (r / "HINTS.md").write_text(
+                "# Hints\n\n"
+                # rewrapped: the sentence is found whatever its line breaks
+                + _second_sentence(c / "reference" / "regression_losses" / "answer.md").replace(
+                    " ", "\n", 3
+                )
+            ),
+            "HINTS.md contains a sentence of the graders' model answer",
+        ),
     ],
     ids=[
         "marker",
@@ -206,6 +209,7 @@ def spoil_and_release(course: Path, tmp_path: Path, spoil) -> str:
         "config-copy",
         "checks-copy",
         "check-code",
+        "model-answer",
     ],
 )
 def test_release_refuses_every_leak(course, tmp_path, spoil, words):
@@ -220,6 +224,13 @@ def _first_hidden_check(path: Path) -> str:
         if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
     )
     return "import numpy as np\n\n\n" + ast.get_source_segment(text, node) + "\n"
+
+
+def _second_sentence(path: Path) -> str:
+    """A sentence from the middle of a model answer, its line breaks kept."""
+    text = path.read_text()
+    start = text.index(". ") + 2
+    return text[start : text.index(". ", start) + 1]
 
 
 def test_a_leaky_release_is_one_sentence_and_exit_2(course, tmp_path, capsys):
@@ -298,16 +309,157 @@ def test_the_notebook_teaches_before_it_asks():
     assert notebook["nbformat"] == 4 and notebook["nbformat_minor"] == 5
 
 
-@pytest.mark.parametrize("name", ["regression_losses", "backprop_sign"])
-def test_every_assignments_generated_files_are_current(name):
-    assignment = load_config(REPO_ROOT / "grading.yaml").assignment(name)
-    for file_name, text in generated_files(assignment).items():
-        assert (assignment.release_dir / file_name).read_text(encoding="utf-8") == text, (
-            f"{assignment.release_dir.name}/{file_name} is stale: run `autograder generate`"
-        )
+# -- the lesson's parts, found by their headings -----------------------------------------------------
+
+LESSON = """\
+# A title
+
+Intro text.
+
+## 1. Why
+
+Teaching.
+
+## 2. The experiment of Galileo
+
+Still teaching: this comes before "What you implement".
+
+## 3. What you implement
+
+The table.
+
+## 4. Check your work
+
+Run pytest.
+
+## 5. A note on style
+
+Extra.
+
+## 6. How you are graded
+
+Hidden checks.
+
+## 7. Check your work
+
+A second one.
+
+## 8. Question for your grader
+
+> Why?
+"""
 
 
-def test_the_second_assignments_bundle_leaks_nothing(tmp_path):
-    assert main(["release", "--assignment", "backprop_sign", "--out", str(tmp_path / "b")]) == 0
-    for path in (tmp_path / "b").iterdir():
-        assert not any(marker in path.read_text() for marker in MARKERS), path.name
+def test_a_lessons_parts_are_found_by_their_headings_not_their_numbers():
+    parts = lesson_parts(LESSON)
+    assert parts.teaching.startswith("# A title\n\nIntro text.\n\n## 1. Why")
+    assert parts.teaching.endswith('before "What you implement".')
+    assert section_title(parts.implement) == "What you implement"
+    assert parts.check.startswith("## 4. Check your work")
+    assert parts.experiment is None
+    assert section_title(parts.grading) == "How you are graded"
+    assert parts.question.endswith("> Why?")
+    assert [section_title(s) for s in parts.other] == ["A note on style", "Check your work"]
+    unnumbered = lesson_parts(
+        "## Basics\n\nx\n\n## What you implement\n\ny\n\n## The experiment\n\nz"
+    )
+    assert unnumbered.teaching == "## Basics\n\nx"
+    assert unnumbered.experiment == "## The experiment\n\nz"
+    assert unnumbered.question is None
+
+
+STUBS = "import numpy as np\n\n\ndef loss(a):\n    raise NotImplementedError()\n"
+
+
+def test_the_notebook_has_a_cell_for_each_part_the_lesson_has_and_no_other():
+    notebook = build_notebook(LESSON, STUBS, "week1", ["loss"])
+    ids = [cell["id"] for cell in notebook["cells"]]
+    assert ids == [
+        "lesson",
+        "what-you-implement",
+        "module-preamble",
+        "heading-loss",
+        "answer-loss",
+        "check-your-work",
+        "self-check",
+        "grading",
+        "more-1",
+        "more-2",
+        "question",
+        "answer",
+    ]
+    bare = build_notebook("## What you implement\n\nloss", STUBS, "week1", ["loss"])
+    assert "question" not in [cell["id"] for cell in bare["cells"]]
+
+
+def test_the_experiment_cell_runs_the_script_grading_yaml_names():
+    experiment = ExperimentConfig(script="tilt.py", picture="tilt.png")
+    notebook = build_notebook(LESSON, STUBS, "week1", ["loss"], experiment)
+    cells = {cell["id"]: "".join(cell["source"]) for cell in notebook["cells"]}
+    assert "%run tilt.py\n" in cells["run-experiment"]
+    assert cells["run-experiment"].endswith('Image("tilt.png")\n')
+    without_picture = build_notebook(
+        LESSON, STUBS, "week1", ["loss"], ExperimentConfig(script="tilt.py")
+    )
+    run = next(c for c in without_picture["cells"] if c["id"] == "run-experiment")
+    assert "Image" not in "".join(run["source"])
+
+
+# -- grading.yaml's experiment and question ----------------------------------------------------------
+
+
+def configured(course: Path, **keys) -> Path:
+    """The course's grading.yaml with ``keys`` replacing regression_losses's keys of those names."""
+    import yaml
+
+    path = course / "grading.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["assignments"]["regression_losses"].update(keys)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def test_the_experiment_and_the_question_are_read_into_the_assignment(course):
+    assignment = load_config(course / "grading.yaml").assignment("regression_losses")
+    assert assignment.experiment.script == "sign_flip_experiment.py"
+    assert (assignment.release_dir / assignment.experiment.script).is_file()
+    assert assignment.question.points == 2
+    assert assignment.question.model_answer.read_text().startswith("The loss forgets the sign")
+
+
+@pytest.mark.parametrize(
+    ("keys", "words"),
+    [
+        (
+            {"experiment": {"script": "missing.py"}},
+            "experiment.script names 'missing.py', which is not a file in",
+        ),
+        ({"experiment": {"script": "../grading.yaml"}}, "a file name without a folder"),
+        ({"experiment": {"picture": "x.png"}}, "experiment.script is missing"),
+        ({"experiment": {"script": "sign_flip_experiment.py", "pictures": 1}}, "unknown keys"),
+        ({"question": {"points": -1}}, "question.points must be a number >= 0"),
+        ({"question": {"points": 2, "model_answer": "nowhere.md"}}, "which does not exist"),
+        ({"question": {"points": 2, "model_answer": "reference"}}, "must be a file (markdown)"),
+    ],
+)
+def test_a_wrong_experiment_or_question_is_one_sentence_naming_the_key(course, keys, words):
+    path = configured(course, **keys)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert words in str(error.value) and str(error.value).startswith(str(path))
+    assert "\n" not in str(error.value)
+
+
+def test_without_an_experiment_the_notebook_has_no_experiment_cell(course):
+    import yaml
+
+    path = course / "grading.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data["assignments"]["regression_losses"]["experiment"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    from autograder.release.bundle import generated_files
+
+    assignment = load_config(path).assignment("regression_losses")
+    notebook = json.loads(generated_files(assignment)["regression_losses.ipynb"])
+    assert "run-experiment" not in [cell["id"] for cell in notebook["cells"]]
+    assert "experiment" in [cell["id"] for cell in notebook["cells"]]  # the lesson's section

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from conftest import REFERENCE_PATH, REPO_ROOT, samples_of
 
-from autograder.grading.diagnosis import load_catalog
+from autograder.config import load_config
+from autograder.release.selfcheck_data import RULE_TESTS
+
+KIT = load_config(REPO_ROOT / "grading.yaml")
 
 RELEASE_DIR = REPO_ROOT / "assignments" / "regression_losses"
 BUNDLE_FILES = ("test_regression_losses.py", "selfcheck_data.json", "feedback_figures.py")
 SELFCHECK = REPO_ROOT / "autograder" / "release" / "selfcheck_template.py"
-MISTAKES = sorted((samples_of("regression_losses")).glob("*__*.py"))
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -62,48 +66,22 @@ def test_a_flipped_gradient_is_named_with_its_lesson_section(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def selfcheck(tmp_path_factory):
-    """The bundle's selfcheck module, imported from a bundle folder (with its public checks)."""
-    folder = bundle_with(tmp_path_factory.mktemp("bundle"), REFERENCE_PATH)
-    sys.path.insert(0, str(folder))
-    spec = importlib.util.spec_from_file_location("selfcheck_under_test", folder / "selfcheck.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module, json.loads((folder / "selfcheck_data.json").read_text())
-    sys.path.remove(str(folder))
-    sys.modules.pop("test_regression_losses", None)
-
-
-def load_student(path: Path):
-    spec = importlib.util.spec_from_file_location(f"student_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.parametrize("path", MISTAKES, ids=[p.stem for p in MISTAKES])
-def test_every_catalogued_mistake_is_named_by_the_self_check(selfcheck, assignment, path):
-    module, data = selfcheck
-    function, _, mistake = path.stem.partition("__")
-    summary = next(
-        m.summary
-        for m in load_catalog(assignment.checks_dir)
-        if m.name == mistake and m.function == function
+def template():
+    """The self-check template, imported from a bundle folder (it reads the data beside it)."""
+    folder = bundle_with(Path(tempfile.mkdtemp()), REFERENCE_PATH)
+    spec = importlib.util.spec_from_file_location(
+        "selfcheck_template_under_test", folder / "selfcheck.py"
     )
-    hint = module.name_the_mistake(load_student(path), function, data)
-    assert hint is not None and hint.startswith(summary + ":"), hint
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    shutil.rmtree(folder)
 
 
-@pytest.mark.parametrize("name", ["correct_vectorised.py", "correct_oop_style.py"])
-def test_a_correct_solution_is_never_told_it_made_a_mistake(selfcheck, name):
-    module, data = selfcheck
-    student = load_student(samples_of("regression_losses") / name)
-    for function in module.FUNCTIONS:
-        assert module.name_the_mistake(student, function, data) is None, function
-
-
-def test_the_data_file_holds_numbers_and_hint_prose_only():
-    """No code travels to students: every string is a hint's prose, a name, or a loss name."""
+@pytest.mark.parametrize("name", list(KIT.assignments))
+def test_the_data_file_holds_numbers_and_hint_prose_only(name):
+    """No code travels to students: every string is a hint's prose, a name, a loss name, or a
+    rule's test."""
     allowed = {
         "assignment",
         "module",
@@ -113,6 +91,7 @@ def test_the_data_file_holds_numbers_and_hint_prose_only():
         "hint",
         "lesson",
         "loss",
+        "test",
     }
 
     def strings(value, key=""):
@@ -125,6 +104,96 @@ def test_the_data_file_holds_numbers_and_hint_prose_only():
         elif isinstance(value, str):
             yield key, value
 
-    data = json.loads((RELEASE_DIR / "selfcheck_data.json").read_text())
+    data = json.loads((KIT.assignments[name].release_dir / "selfcheck_data.json").read_text())
     assert {key for key, _ in strings(data)} <= allowed
-    assert not any("lambda" in text or "return " in text for _, text in strings(data))
+    # code, not prose: a lambda, or a line that starts a statement ("return a new dict" in a
+    # hint's sentence is prose)
+    code = re.compile(r"\blambda\b[^:]*:|^\s*(return|def|import|from)\s", re.MULTILINE)
+    assert not any(code.search(text) for _, text in strings(data))
+    assert {text for key, text in strings(data) if key == "test"} <= set(RULE_TESTS)
+
+
+# -- rules: mistakes with no single wrong answer ---------------------------------------------------
+
+
+def test_the_template_interprets_every_rule_test_the_generator_accepts(template):
+    assert tuple(template.RULE_TESTS) == RULE_TESTS
+
+
+ARRAY = [[1.0, 2.0]]  # the arguments of a call whose first argument is an array
+
+
+@pytest.mark.parametrize(
+    ("rule", "got", "args", "mutated", "holds"),
+    [
+        ({"test": "scalar_for_array"}, 3.0, ARRAY, False, True),
+        ({"test": "scalar_for_array"}, [3.0, 1.0], ARRAY, False, False),
+        ({"test": "scalar_for_array"}, 3.0, [2.0], False, False),
+        ({"test": "modifies_input"}, None, ARRAY, True, True),
+        ({"test": "modifies_input"}, None, ARRAY, False, False),
+        ({"test": "close_to", "part": 0, "value": 0.0}, ([0.0, 1e-12], [5.0]), ARRAY, False, True),
+        ({"test": "close_to", "part": 0, "value": 0.0}, ([0.0, 0.5], [5.0]), ARRAY, False, False),
+        ({"test": "close_to", "part": 2, "value": 0.0}, ([0.0], [5.0]), ARRAY, False, False),
+        ({"test": "close_to", "value": 0.0}, "text", ARRAY, False, False),
+        ({"test": "beyond", "limit": 10.0}, [1.0, -11.0], ARRAY, False, True),
+        ({"test": "beyond", "limit": 10.0}, [1.0, float("nan")], ARRAY, False, True),
+        ({"test": "beyond", "limit": 10.0}, [1.0, -9.0], ARRAY, False, False),
+        ({"test": "grows", "part": 1}, (None, [1.0, 0.5, 2.0]), ARRAY, False, True),
+        ({"test": "grows", "part": 1}, (None, [2.0, 0.5, 1.0]), ARRAY, False, False),
+        ({"test": "grows"}, [[1.0, 2.0]], ARRAY, False, False),  # not one sequence
+        (
+            {"any": [{"test": "grows"}, {"test": "beyond", "limit": 1.0}]},
+            [0.5, 0.2],
+            ARRAY,
+            False,
+            False,
+        ),
+        (
+            {"any": [{"test": "grows"}, {"test": "beyond", "limit": 1.0}]},
+            [0.5, 9.0],
+            ARRAY,
+            False,
+            True,
+        ),
+        (
+            {"all": [{"test": "grows"}, {"test": "beyond", "limit": 1.0}]},
+            [0.5, 0.9],
+            ARRAY,
+            False,
+            False,
+        ),
+        ({"test": "no_such_test"}, 3.0, ARRAY, True, False),
+    ],
+)
+def test_a_rule_holds_exactly_when_its_description_says(template, rule, got, args, mutated, holds):
+    assert template.rule_holds(rule, got, args, mutated) is holds
+
+
+@pytest.mark.parametrize(
+    ("rules", "words"),
+    [
+        ({"mse__rmse": {"test": "smaller"}}, "must have a 'test' among scalar_for_array"),
+        ({"mse__rmse": {"test": "close_to"}}, "the test 'close_to' needs a number 'value'"),
+        ({"mse__rmse": {"any": {"test": "grows"}}}, "must be {'any': [rule, ...]} alone"),
+        ({"mse__no_such_mistake": {"test": "grows"}}, "names 'mse__no_such_mistake', no mistake"),
+    ],
+)
+def test_generate_refuses_a_rule_the_self_check_cannot_interpret(tmp_path, rules, words):
+    from autograder.release import ReleaseError
+    from autograder.release.bundle import generated_files
+
+    course = tmp_path / "course"
+    for part in ("grading.yaml", "reference", "assignments"):
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, course / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            course.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, course / part)
+    catalog = course / "reference" / "regression_losses" / "checks" / "mistakes.py"
+    catalog.write_text(catalog.read_text() + f"\nSELFCHECK_RULES = {rules!r}\n")
+    assignment = load_config(course / "grading.yaml").assignment("regression_losses")
+    with pytest.raises(ReleaseError) as error:
+        generated_files(assignment)
+    assert str(error.value).startswith(f"{catalog}: SELFCHECK_RULES")
+    assert words in str(error.value)

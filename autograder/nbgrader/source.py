@@ -1,42 +1,45 @@
 """The nbgrader source notebook of an assignment, generated from the same sources as the stubs.
 
-From the lesson (the release folder's README) and the reference (with its solution markers):
+From the lesson (the release folder's README, cut into its parts by
+:func:`autograder.release.notebook.lesson_parts`) and the reference (with its solution
+markers):
 
-* the lesson in markdown cells (sections 1 to 10; "Check your work" and the question are
-  worded for a notebook);
+* the teaching and "What you implement" in markdown cells; "Check your work" and the
+  question are worded for a notebook;
 * the reference's preamble (imports, constants, helpers) and the notebook helpers
   (``helpers_cell.py``), as read-only cells;
 * per student function, an autograded answer cell (the reference function, its body between
   the solution markers) and an autograder test cell worth the grading.yaml points of that
   function's checks: its visible part prints the public checks of that function, its hidden
   part returns the points the kit's hidden checks give it (:mod:`autograder.nbgrader.cells`);
-* the sign-flip experiment (read-only), and a manually graded markdown answer to the question.
+* the experiment (grading.yaml's ``experiment``: a read-only cell that runs its script), and
+  a manually graded markdown answer to the question, holding the model answer
+  (grading.yaml's ``question``) for the graders.
 
 nbgrader (``generate_assignment``) turns this into the student version: it replaces the
 solution regions by ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, exactly as the
-kit's stubs do, and removes the hidden parts.
+kit's stubs do, replaces the answer cell, and removes the hidden parts.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.nbgrader.points import function_points, grade_id
-from autograder.release.bundle import SKIPPED_NAMES, ReleaseError, reference_file
+from autograder.release.bundle import SKIPPED_NAMES, ReleaseError, read_lesson
 from autograder.release.notebook import (
     NOTEBOOK_METADATA,
+    lesson_parts,
     module_cells,
     notebook_text,
-    split_sections,
+    section_title,
 )
 
 SCHEMA_VERSION = 3
-QUESTION_POINTS = 2  # the manually graded answer; grading.yaml holds only the automatic checks
-EXPERIMENT_SCRIPT = "sign_flip_experiment.py"
+QUESTION_POINTS = 2  # the question's points when grading.yaml gives the assignment no question
 HELPERS = Path(__file__).with_name("helpers_cell.py")
 
 CHECK_YOUR_WORK = """\
@@ -45,7 +48,7 @@ checks of `{tests}` on the numbers of this lesson, and prints ✓ for each check
 passes and ✗ for each that fails, with what was called, what came back, what was expected and
 why. Each check tests one function on its own: the functions it calls are replaced by
 known-correct stand-ins while it runs. A check that runs longer than {seconds:g} s is stopped.
-When your notebook is graded, the same cells also run the hidden checks (section 9); each test
+When your notebook is graded, the same cells also run the hidden checks{see}; each test
 cell is worth the points of its function."""
 
 ANSWER_INTRO = (
@@ -53,16 +56,7 @@ ANSWER_INTRO = (
 )
 
 MODEL_ANSWER_NOTE = "*Model answer, for the graders (students see an empty answer cell).*"
-MODEL_ANSWERS = {  # by assignment; nbgrader replaces the whole cell in the student version
-    "regression_losses": """\
-The loss forgets the sign, but its gradient keeps it: `mse_grad` returns `2 (ŷ − y) / n` and
-`mae_grad` returns `sign(ŷ − y) / n`, positive where a prediction is too high and negative where
-it is too low. `linear_grads` carries that sign unchanged through the chain rule (`Σ gᵢ` and
-`Σ gᵢ · xᵢ`), and the minus sign in `gd_step` (`θ − η · ∂L/∂θ`) acts on it, moving each
-parameter against its gradient. The experiment shows that the direction of learning lives
-there: with the same loss, gradient and data, flipping that one sign makes the loss grow
-exponentially instead of falling.""",
-}
+NO_MODEL_ANSWER = "(No model answer has been written yet: grading.yaml's question.model_answer.)"
 
 VISIBLE_TEST = """\
 # Public checks of {function} (from {tests}): ✓ passed, ✗ failed, with the reason.
@@ -80,26 +74,22 @@ points_for({arguments})
 """
 
 
-def build_source_notebook(
-    config: GradingConfig, assignment: AssignmentConfig, question_points: float = QUESTION_POINTS
-) -> dict:
+def build_source_notebook(config: GradingConfig, assignment: AssignmentConfig) -> dict:
     """The nbgrader source notebook of ``assignment`` as an nbformat 4.5 dictionary."""
-    readme_path = assignment.release_dir / "README.md"
-    if not readme_path.exists():
-        raise ReleaseError(f"{readme_path}: the lesson is missing (the notebook is built from it)")
-    head, sections = split_sections(readme_path.read_text(encoding="utf-8"))
-    numbered = {int(m[1]): s for s in sections if (m := re.match(r"## (\d+)\.", s))}
-    reference = reference_file(assignment).read_text(encoding="utf-8")
+    lesson = lesson_parts(read_lesson(assignment))
+    reference = assignment.reference_file.read_text(encoding="utf-8")
     preamble, functions = reference_cells(reference, list(assignment.functions))
     worth = function_points(assignment)
-    tests = f"test_{assignment.module}.py"
+    tests = assignment.public_tests.name
 
-    cells = [
-        _markdown("lesson", "\n\n".join([head, *(numbered[n] for n in sorted(numbered) if n <= 5)]))
-    ]
-    cells.append(_markdown("what-you-implement", numbered.get(6, "")))
-    check_text = CHECK_YOUR_WORK.format(tests=tests, seconds=assignment.limits.call_seconds)
-    cells.append(_markdown("check-your-work", _retitle(numbered.get(7), check_text)))
+    cells = [_markdown("lesson", lesson.teaching)]
+    if lesson.implement is not None:
+        cells.append(_markdown("what-you-implement", lesson.implement))
+    see = f" (“{section_title(lesson.grading)}”)" if lesson.grading else ""
+    check_text = CHECK_YOUR_WORK.format(
+        tests=tests, seconds=assignment.limits.call_seconds, see=see
+    )
+    cells.append(_markdown("check-your-work", _retitle(lesson.check, check_text)))
     cells.append(_code("module-preamble", preamble, _read_only("preamble")))
     cells.append(_code("helpers", helpers_source(assignment), _read_only("helpers")))
     for name, source in functions:
@@ -113,22 +103,23 @@ def build_source_notebook(
                 function=name, arguments=_arguments(config, assignment, name)
             )
             cells.append(_code(f"test-{name}", test, _test(grade_id(name), points)))
-    if 8 in numbered:
-        cells.append(_markdown("experiment", numbered[8]))
-    if (assignment.release_dir / EXPERIMENT_SCRIPT).is_file():
-        run = f"# Runs {EXPERIMENT_SCRIPT} on the functions above and shows its picture.\n"
+    if lesson.experiment is not None:
+        cells.append(_markdown("experiment", lesson.experiment))
+    if assignment.experiment is not None:
+        script = assignment.experiment.script
+        run = f"# Runs {script} on the functions above and shows the pictures it saves.\n"
         run += "run_experiment()\n"
         cells.append(_code("run-experiment", run, _read_only("experiment")))
-    if 9 in numbered:
-        cells.append(_markdown("grading", numbered[9]))
-    if 10 in numbered:
-        cells.append(_markdown("question", _answer_here(numbered[10])))
+    if lesson.grading is not None:
+        cells.append(_markdown("grading", lesson.grading))
+    for number, section in enumerate(lesson.other, start=1):
+        cells.append(_markdown(f"more-{number}", section))
+    if lesson.question is not None:
+        points = assignment.question.points if assignment.question else QUESTION_POINTS
+        cells.append(_markdown("question", _answer_here(lesson.question)))
         cells.append(
             _cell(
-                "markdown",
-                "answer",
-                model_answer(assignment),
-                _manual("answer_question", question_points),
+                "markdown", "answer", model_answer(assignment), _manual("answer_question", points)
             )
         )
     return {"cells": cells, "metadata": NOTEBOOK_METADATA, "nbformat": 4, "nbformat_minor": 5}
@@ -136,7 +127,10 @@ def build_source_notebook(
 
 def model_answer(assignment: AssignmentConfig) -> str:
     """The text of the source's answer cell: the model answer, for the graders."""
-    answer = MODEL_ANSWERS.get(assignment.name, "(No model answer has been written yet.)")
+    question = assignment.question
+    if question is None or question.model_answer is None:
+        return f"{MODEL_ANSWER_NOTE} {NO_MODEL_ANSWER}"
+    answer = question.model_answer.read_text(encoding="utf-8").strip()
     return f"{MODEL_ANSWER_NOTE} {answer}"
 
 
@@ -155,7 +149,7 @@ def helpers_source(assignment: AssignmentConfig) -> str:
         "@MODULE@": assignment.module,
         "@FUNCTIONS@": " ".join(assignment.functions),
         "@TESTS@": f"test_{assignment.module}.py",
-        "@EXPERIMENT@": EXPERIMENT_SCRIPT,
+        "@EXPERIMENT@": assignment.experiment.script if assignment.experiment else "",
         "@SECONDS@": f"{assignment.limits.call_seconds:g}",
     }.items():
         text = text.replace(placeholder, value)

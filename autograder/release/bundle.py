@@ -5,7 +5,8 @@ experiment) with the stubs and the notebook generated afresh from the
 reference. Before anything is written, every file is scanned; the release is
 refused, with one sentence naming the file and what leaked, if a file holds a
 solution marker, a line of the reference's solutions, the reference itself,
-a hidden check, the mistake catalog or grading configuration. The bundle is
+a hidden check, the mistake catalog, the graders' model answer or grading
+configuration. The bundle is
 assembled in a temporary folder and moved into place whole, so a refused or
 failed release leaves nothing half-written, and an existing non-empty folder
 is never overwritten.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.grading.runner import load_reference
 from autograder.release.notebook import build_notebook, notebook_text
-from autograder.release.selfcheck_data import selfcheck_json
+from autograder.release.selfcheck_data import RuleError, selfcheck_json
 from autograder.release.stubs import MARKERS, StubError, solution_lines, stubs_for
 
 SELFCHECK_TEMPLATE = Path(__file__).with_name("selfcheck_template.py")
@@ -34,32 +36,43 @@ class ReleaseError(Exception):
 
 
 def reference_file(assignment: AssignmentConfig) -> Path:
-    path = assignment.reference
-    return path / f"{assignment.module}.py" if path.is_dir() else path
+    """The assignment's reference solution file (:attr:`AssignmentConfig.reference_file`)."""
+    return assignment.reference_file
+
+
+def read_lesson(assignment: AssignmentConfig) -> str:
+    """The lesson's text; a missing lesson is a :class:`ReleaseError` naming the file."""
+    if not assignment.lesson.is_file():
+        raise ReleaseError(
+            f"{assignment.lesson}: the lesson is missing (the notebook is built from it)"
+        )
+    return assignment.lesson.read_text(encoding="utf-8")
 
 
 def generated_files(assignment: AssignmentConfig) -> dict[str, str]:
-    """The stubs and the notebook, generated from the reference and the lesson."""
+    """The stubs, the notebook and the self-check's data, generated from the reference and the lesson."""
     try:
-        stubs = stubs_for(reference_file(assignment))
+        stubs = stubs_for(assignment.reference_file)
     except StubError as error:
         raise ReleaseError(str(error)) from None
-    readme_path = assignment.release_dir / "README.md"
-    if not readme_path.exists():
-        raise ReleaseError(f"{readme_path}: the lesson is missing (the notebook is built from it)")
     try:
         notebook = build_notebook(
-            readme_path.read_text(encoding="utf-8"),
+            read_lesson(assignment),
             stubs,
             assignment.module,
             list(assignment.functions),
+            assignment.experiment,
         )
     except ValueError as error:  # the stubs lack a function grading.yaml lists
-        raise ReleaseError(f"{reference_file(assignment)}: {error}") from None
+        raise ReleaseError(f"{assignment.reference_file}: {error}") from None
+    try:
+        data = selfcheck_json(assignment, load_reference(assignment))
+    except RuleError as error:
+        raise ReleaseError(str(error)) from None
     return {
         f"{assignment.module}.py": stubs,
         f"{assignment.module}.ipynb": notebook_text(notebook),
-        "selfcheck_data.json": selfcheck_json(assignment, load_reference(assignment)),
+        "selfcheck_data.json": data,
     }
 
 
@@ -81,11 +94,12 @@ def find_leaks(
     files: dict[str, bytes], config: GradingConfig, assignment: AssignmentConfig
 ) -> list[str]:
     """Sentences naming each file of ``files`` that holds something students must not see."""
-    reference_text = reference_file(assignment).read_text(encoding="utf-8")
+    reference_text = assignment.reference_file.read_text(encoding="utf-8")
     secret_lines = set(solution_lines(reference_text))
     hidden_names = {p.name for p in assignment.checks_dir.rglob("*.py")} | {config.path.name}
     hidden_texts = {p.read_bytes() for p in assignment.checks_dir.rglob("*.py")}
     hidden_texts |= {config.path.read_bytes(), reference_text.encode("utf-8")}
+    answer_sentences = model_answer_sentences(assignment)
     check_sources = hidden_check_sources(assignment)
     leaks = []
     for name, data in files.items():
@@ -97,6 +111,8 @@ def find_leaks(
             leaks.append(f"{name} has the name of a hidden grading file")
         elif data in hidden_texts:
             leaks.append(f"{name} is a copy of the reference, a hidden check or the grading config")
+        elif any(sentence in " ".join(text.split()) for sentence in answer_sentences):
+            leaks.append(f"{name} contains a sentence of the graders' model answer")
         elif any(line.strip() in secret_lines for line in text.splitlines()):
             line = next(line.strip() for line in text.splitlines() if line.strip() in secret_lines)
             leaks.append(f"{name} contains a line of the reference solution ({line!r})")
@@ -105,6 +121,20 @@ def find_leaks(
         elif "checks_dir:" in text and "assignments:" in text:
             leaks.append(f"{name} looks like grading configuration")
     return leaks
+
+
+MIN_SENTENCE = 40  # shorter sentences of a model answer may well be in a lesson too
+
+
+def model_answer_sentences(assignment: AssignmentConfig) -> list[str]:
+    """The model answer's sentences of ``MIN_SENTENCE`` characters or more, whitespace made
+    single spaces (none if the assignment has no model answer)."""
+    question = assignment.question
+    if question is None or question.model_answer is None:
+        return []
+    text = " ".join(question.model_answer.read_text(encoding="utf-8").split())
+    sentences = re.split(r"(?<=[.!?:;])\s+", text)
+    return [s for s in sentences if len(s) >= MIN_SENTENCE]
 
 
 def hidden_check_sources(assignment: AssignmentConfig) -> set[str]:

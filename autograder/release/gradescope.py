@@ -5,7 +5,8 @@ Gradescope builds an image by running ``setup.sh`` once, then runs
 in ``/autograder/submission`` and the script must write
 ``/autograder/results/results.json``. The zip holds, at its root, those two
 scripts and a copy of what grading needs: the engine (``autograder/``),
-``grading.yaml``, the assignment's reference, hidden checks and release folder, and
+``grading.yaml``, the assignment's reference, hidden checks, release folder and the other
+files its grading.yaml entry names, and
 ``pyproject.toml`` so ``setup.sh`` can install the kit and its dependencies.
 ``run_autograder`` honours ``AUTOGRADER_ROOT`` (default ``/autograder``) so
 the bundle can be tried in a temporary folder.
@@ -90,10 +91,11 @@ def bundle_members(config: GradingConfig, assignment: AssignmentConfig) -> dict[
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
                     members[path.relative_to(root).as_posix()] = path
-        reference = needed.reference
-        if reference.is_dir():
-            reference = reference / f"{needed.module}.py"
-        members[reference.relative_to(root).as_posix()] = reference
+        members[needed.reference_file.relative_to(root).as_posix()] = needed.reference_file
+        if needed.question is not None and needed.question.model_answer is not None:
+            # not needed to grade, but grading.yaml names it, and the file must load
+            answer = needed.question.model_answer
+            members[answer.relative_to(root).as_posix()] = answer
     members["pyproject.toml"] = kit.parent / "pyproject.toml"
     members["README.md"] = kit.parent / "README.md"
     return members

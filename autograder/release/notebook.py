@@ -1,10 +1,12 @@
 """Build the student notebook from the same sources as the stubs: the lesson and the stub module.
 
 Layout: the lesson (README sections before "What you implement") in markdown;
-the module's preamble (imports, constants, helpers) in one code cell; one
-markdown heading and one code cell per student function; a self-check cell
-that runs the public checks on the notebook's own functions; the experiment;
-the question for the grader with an answer cell. The output is deterministic
+what to implement; the module's preamble (imports, constants, helpers) in one
+code cell; one markdown heading and one code cell per student function; a
+self-check cell that runs the public checks on the notebook's own functions;
+the experiment (grading.yaml's ``experiment``: its script and picture); how
+grading works; the question for the grader with an answer cell. The lesson's
+parts are found by their headings (:func:`lesson_parts`), not their numbers. The output is deterministic
 (fixed cell ids, no outputs), so a test can prove the committed notebook is
 what the generator makes today.
 
@@ -20,7 +22,9 @@ import ast
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from autograder.config import ExperimentConfig
 from autograder.grading.submission import kit_cell_metadata
 
 SECTION = re.compile(r"^## ", re.MULTILINE)
@@ -59,13 +63,74 @@ selfcheck.main(inline=True)
 
 EXPERIMENT = """\
 # The experiment (run the self-check cell first: it makes this notebook importable as {module}).
-%run sign_flip_experiment.py
+%run {script}
+"""
+SHOW_PICTURE = """\
 from IPython.display import Image
 
-Image("sign_flip.png")
+Image({picture})
 """
 
 ANSWER = "YOUR ANSWER HERE"
+
+# The parts of a lesson after its teaching, each recognised by its heading (an optional number,
+# then these words, in any case): "## 6. What you implement", "## Check your work", ...
+PART_HEADINGS = {
+    "implement": "what you implement",
+    "check": "check your work",
+    "experiment": "the experiment",
+    "grading": "how you are graded",
+    "question": "question",
+}
+_NUMBERED = re.compile(r"^\d+\.\s*")
+
+
+@dataclass(frozen=True)
+class LessonParts:
+    """A lesson (the release folder's README.md) cut into the parts a notebook places apart.
+
+    ``teaching`` is the text before the first ``## `` heading and every section before
+    "What you implement"; from that section on, each section is the part its heading names
+    (see :data:`PART_HEADINGS`), and a section that names none, or a part a second time, is
+    kept in ``other``. Each part is the whole section, heading included, or None.
+    """
+
+    teaching: str
+    implement: str | None = None
+    check: str | None = None
+    experiment: str | None = None
+    grading: str | None = None
+    question: str | None = None
+    other: tuple[str, ...] = ()
+
+
+def section_title(section: str) -> str:
+    """A section's heading without ``## `` and its number: ``"How you are graded"``."""
+    return _NUMBERED.sub("", section.splitlines()[0].removeprefix("## ").strip())
+
+
+def lesson_parts(readme: str) -> LessonParts:
+    """Cut ``readme`` into its teaching and the parts that follow it (see :class:`LessonParts`)."""
+    head, sections = split_sections(readme)
+    teaching, parts, other = [head] if head else [], {}, []
+    for section in sections:
+        title = section_title(section).lower()
+        part = next((p for p, words in PART_HEADINGS.items() if title.startswith(words)), None)
+        if not parts and part != "implement":
+            teaching.append(section)
+        elif part is not None and part not in parts:
+            parts[part] = section
+        else:
+            other.append(section)
+    return LessonParts(teaching="\n\n".join(teaching), other=tuple(other), **parts)
+
+
+def experiment_source(module: str, script: str, picture: str | None) -> str:
+    """The notebook's experiment cell: run the script, then show the picture it writes."""
+    text = EXPERIMENT.format(module=module, script=script)
+    if picture:
+        text += SHOW_PICTURE.format(picture=json.dumps(picture))
+    return text
 
 
 def split_sections(readme: str) -> tuple[str, list[str]]:
@@ -102,25 +167,42 @@ def module_cells(source: str, functions: Sequence[str]) -> tuple[str, list[tuple
     return preamble, [(f, "\n".join(lines[slice(*spans[f])]) + "\n") for f in functions]
 
 
-def build_notebook(readme: str, stubs: str, module: str, functions: Sequence[str]) -> dict:
-    """The student notebook as an nbformat 4.5 dictionary."""
-    head, sections = split_sections(readme)
-    by_number = {re.match(r"## (\d+)\.", s)[1]: s for s in sections if re.match(r"## (\d+)\.", s)}
-    lesson = [s for number, s in by_number.items() if int(number) <= 5]
+def build_notebook(
+    readme: str,
+    stubs: str,
+    module: str,
+    functions: Sequence[str],
+    experiment: ExperimentConfig | None = None,
+) -> dict:
+    """The student notebook as an nbformat 4.5 dictionary.
+
+    A part the lesson lacks (:func:`lesson_parts`) has no cell; the experiment cell is there
+    when the assignment has an experiment (grading.yaml's ``experiment``).
+    """
+    lesson = lesson_parts(readme)
     preamble, function_sources = module_cells(stubs, functions)
-    cells = [_markdown("lesson", "\n\n".join([head, *lesson]))]
-    cells.append(_markdown("what-you-implement", by_number.get("6", "")))
+    cells = [_markdown("lesson", lesson.teaching)]
+    if lesson.implement is not None:
+        cells.append(_markdown("what-you-implement", lesson.implement))
     cells.append(_code("module-preamble", preamble))
     for name, source in function_sources:
         cells.append(_markdown(f"heading-{name}", f"### `{name}`"))
         cells.append(_code(f"answer-{name}", source))
-    cells.append(_markdown("check-your-work", by_number.get("7", "")))
+    if lesson.check is not None:
+        cells.append(_markdown("check-your-work", lesson.check))
     cells.append(_code("self-check", SELF_CHECK.replace("{module}", module), kit=True))
-    cells.append(_markdown("experiment", by_number.get("8", "")))
-    cells.append(_code("run-experiment", EXPERIMENT.replace("{module}", module), kit=True))
-    cells.append(_markdown("grading", by_number.get("9", "")))
-    cells.append(_markdown("question", by_number.get("10", "")))
-    cells.append(_markdown("answer", ANSWER))
+    if lesson.experiment is not None:
+        cells.append(_markdown("experiment", lesson.experiment))
+    if experiment is not None:
+        run = experiment_source(module, experiment.script, experiment.picture)
+        cells.append(_code("run-experiment", run, kit=True))
+    if lesson.grading is not None:
+        cells.append(_markdown("grading", lesson.grading))
+    for number, section in enumerate(lesson.other, start=1):
+        cells.append(_markdown(f"more-{number}", section))
+    if lesson.question is not None:
+        cells.append(_markdown("question", lesson.question))
+        cells.append(_markdown("answer", ANSWER))
     return {"cells": cells, "metadata": NOTEBOOK_METADATA, "nbformat": 4, "nbformat_minor": 5}
 
 

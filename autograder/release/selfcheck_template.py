@@ -4,10 +4,11 @@ It runs the public checks (``test_<module>.py``) on your ``<module>.py``
 (the names are in ``selfcheck_data.json``) and prints one line per function: ✓ when all its
 checks pass, ✗ when some fail. For a failing function it also tries to name
 the mistake, by comparing your answers on a few small inputs with the answers
-of common mistakes (listed, as numbers only, in ``selfcheck_data.json``), and
+of common mistakes (listed, as numbers only, in ``selfcheck_data.json``, or as
+a rule about the answer, such as "a number where an array was due"), and
 points you to the section of the lesson that explains it. Then it draws the
-same pictures the grader puts in your feedback (``selfcheck_*.png``): your
-gradient's sign, your training curves and your descent path.
+same pictures the grader puts in your feedback (``selfcheck_*.png``), if this
+folder has ``feedback_figures.py``.
 
 Passing these checks is a good sign, not a guarantee: the grader runs hidden
 checks on other inputs.
@@ -51,7 +52,11 @@ class _Outcomes:
 
 
 def function_of(test_id: str) -> str | None:
-    """The student function a public check is about, from its name (``test_mse_grad_by_hand``)."""
+    """The student function a public check is about, from its name.
+
+    A parameter that names a function wins (``test_inputs_unchanged[loss_grad]``); otherwise
+    the longest function name the test's name starts with (``test_loss_grad_by_hand``).
+    """
     name = test_id.rsplit("::", 1)[-1]
     if "[" in name and name.endswith("]"):
         parameter = name[name.index("[") + 1 : -1]
@@ -150,32 +155,49 @@ def _same(got, expected) -> bool:
     )
 
 
-def _fit_theta(got):
+# Mistakes recognised by a rule about the answer, not by a fixed wrong answer. A rule is data
+# (selfcheck_data.json): {"test": NAME, ...} or {"any": [rule, ...]} or {"all": [rule, ...]};
+# "part": i looks at the answer's i-th item (a function that returns a pair). The tests:
+#   scalar_for_array   a single number, where the first argument was an array
+#   modifies_input     the call changed one of its arguments
+#   close_to           every number is close to "value"
+#   beyond             a number is not finite, or larger in size than "limit"
+#   grows              a 1-D sequence whose last number is larger than its first
+RULE_TESTS = ("scalar_for_array", "modifies_input", "close_to", "beyond", "grows")
+
+
+class _NoPart(Exception):
+    """The answer has no such item."""
+
+
+def rule_holds(rule: dict, got, args: list, mutated: bool) -> bool:
+    """Does the answer ``got`` to a call with ``args`` fit ``rule``? An unknown test never does."""
+    if "any" in rule:
+        return any(rule_holds(r, got, args, mutated) for r in rule["any"])
+    if "all" in rule:
+        return all(rule_holds(r, got, args, mutated) for r in rule["all"])
+    test = rule.get("test")
+    if test == "modifies_input":
+        return bool(mutated)
     try:
-        return np.asarray(got[0], dtype=float)
-    except (TypeError, ValueError, IndexError, KeyError):
-        return None
-
-
-def _fit_diverged(got) -> bool:
-    theta = _fit_theta(got)
-    if theta is None:
+        value = got[rule["part"]] if "part" in rule else got
+    except (TypeError, IndexError, KeyError):
         return False
-    if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e3:
-        return True
-    history = np.asarray(got[1], dtype=float)
-    return history.ndim == 1 and history.size > 1 and bool(history[-1] > history[0])
-
-
-# mistakes recognised by a rule, not by a fixed wrong answer: rule(answer, args, modified inputs)
-RULES = {
-    "scalar_gradient": lambda got, args, mutated: np.ndim(got) == 0 and np.ndim(args[0]) >= 1,
-    "never_updates": lambda got, args, mutated: (
-        _fit_theta(got) is not None and bool(np.allclose(_fit_theta(got), 0.0))
-    ),
-    "diverges": lambda got, args, mutated: _fit_diverged(got),
-    "in_place": lambda got, args, mutated: mutated,
-}
+    if test == "scalar_for_array":
+        return np.ndim(value) == 0 and bool(args) and np.ndim(args[0]) >= 1
+    try:
+        numbers = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    with np.errstate(all="ignore"):
+        if test == "close_to":
+            return numbers.size > 0 and bool(np.allclose(numbers, float(rule["value"])))
+        if test == "beyond":
+            finite = np.isfinite(numbers)
+            return bool(not finite.all() or np.any(np.abs(numbers) > float(rule["limit"])))
+        if test == "grows":
+            return numbers.ndim == 1 and numbers.size > 1 and bool(numbers[-1] > numbers[0])
+    return False
 
 
 def _show(value) -> str:
@@ -211,9 +233,9 @@ def name_the_mistake(module, function: str, data: dict) -> str | None:
                 _same(got, out) for got, out in zip(answers, mistake["outputs"], strict=True)
             )
         else:
-            rule = RULES.get(mistake["name"])
+            rule = mistake.get("rule")
             matched = rule is not None and all(
-                rule(got, p["args"], mutated)
+                rule_holds(rule, got, p["args"], mutated)
                 for got, p, mutated in zip(answers, entry["probes"], mutations, strict=True)
             )
         if not matched:

@@ -393,3 +393,10 @@ CATALOG = [
         matches=_trains_like(_train_forgot_mean),
     ),
 ]
+
+# How the students' self-check recognises the mistakes above that have no single wrong answer
+# (a `matches`, no `variant`): a rule about the answer, as data that it interprets
+# (RULE_TESTS in autograder/release/selfcheck_template.py).
+SELFCHECK_RULES = {
+    "sgd_step__in_place": {"test": "modifies_input"},
+}

@@ -21,6 +21,8 @@ MAE_SECTION = "3. The MAE gradient and ties"
 CHAIN_SECTION = "4. The chain rule to the line's parameters"
 UPDATE_SECTION = "5. The update rule"
 
+RUNAWAY_THETA = 1e3  # a fit whose theta grows past this ran off (diverged)
+
 
 def _error(y_pred, y_true) -> np.ndarray:
     return np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
@@ -64,7 +66,7 @@ def _fit_diverged(case) -> bool:
     theta = _fit_theta(case)
     if theta is None:
         return False
-    if not np.all(np.isfinite(theta)) or bool(np.max(np.abs(theta)) > 1e3):
+    if not np.all(np.isfinite(theta)) or bool(np.max(np.abs(theta)) > RUNAWAY_THETA):
         return True
     try:
         history = np.asarray(case.got[1], dtype=float)
@@ -371,3 +373,19 @@ CATALOG = [
         matches=_fit_diverged,
     ),
 ]
+
+# How the students' self-check recognises the mistakes above that have no single wrong answer
+# (a `matches`, no `variant`): a rule about the answer, as data that it interprets
+# (RULE_TESTS in autograder/release/selfcheck_template.py). The same ideas as the matches.
+FIT_THETA, FIT_HISTORY = 0, 1  # the items of fit's answer (theta, history)
+SELFCHECK_RULES = {
+    "mse_grad__scalar_gradient": {"test": "scalar_for_array"},
+    "mae_grad__scalar_gradient": {"test": "scalar_for_array"},
+    "fit__never_updates": {"test": "close_to", "part": FIT_THETA, "value": 0.0},
+    "fit__diverges": {
+        "any": [
+            {"test": "beyond", "part": FIT_THETA, "limit": RUNAWAY_THETA},
+            {"test": "grows", "part": FIT_HISTORY},
+        ]
+    },
+}
