@@ -190,7 +190,7 @@ def selfcheck(bundle: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_students_selfcheck_says_not_implemented_then_names_the_mistake(walk, tmp_path):
+def test_the_students_selfcheck_not_implemented_then_the_mistake_then_all_pass(walk, tmp_path):
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     for name, data in snapshot(walk["course"] / "bundle").items():
@@ -205,6 +205,12 @@ def test_the_students_selfcheck_says_not_implemented_then_names_the_mistake(walk
     assert "Looks like: sum instead of mean (no 1/n)" in mistaken.stdout
     assert "1. The mean squared error" in mistaken.stdout
     assert (bundle / "selfcheck_mse_curve.png").read_bytes().startswith(b"\x89PNG")
+    sample = walk["course"] / "reference" / NAME / "samples" / "correct_loop.py"
+    (bundle / f"{NAME}.py").write_bytes(sample.read_bytes())
+    correct = selfcheck(bundle)
+    assert correct.returncode == 0, correct.stdout + correct.stderr
+    assert f"Self-check of {NAME}.py: 1 of 1 functions pass" in correct.stdout
+    assert "Looks like" not in correct.stdout
 
 
 # -- grade ---------------------------------------------------------------------------------------
