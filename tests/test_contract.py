@@ -302,9 +302,14 @@ def test_the_lesson_has_the_parts_the_notebook_places(name):
 
     assignment = KIT.assignments[name]
     parts = lesson_parts(assignment.lesson.read_text(encoding="utf-8"))
-    assert parts.teaching and parts.implement and parts.check
-    assert (parts.experiment is not None) == (assignment.experiment is not None)
-    assert (parts.question is not None) == (assignment.question is not None)
+    assert parts.teaching, "the lesson teaches nothing before its section 'What you implement'"
+    assert parts.implement, "the lesson has no section 'What you implement'"
+    assert (parts.experiment is not None) == (assignment.experiment is not None), (
+        "a section 'The experiment' goes with grading.yaml's experiment, and only with it"
+    )
+    assert (parts.question is not None) == (assignment.question is not None), (
+        "a section 'Question ...' goes with grading.yaml's question, and only with it"
+    )
 
 
 EXPERIMENTS = [name for name in NAMES if KIT.assignments[name].experiment is not None]

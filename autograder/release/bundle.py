@@ -35,11 +35,6 @@ class ReleaseError(Exception):
     """The bundle cannot be written; the message is one sentence for the instructor."""
 
 
-def reference_file(assignment: AssignmentConfig) -> Path:
-    """The assignment's reference solution file (:attr:`AssignmentConfig.reference_file`)."""
-    return assignment.reference_file
-
-
 def read_lesson(assignment: AssignmentConfig) -> str:
     """The lesson's text; a missing lesson is a :class:`ReleaseError` naming the file."""
     if not assignment.lesson.is_file():
