@@ -2,7 +2,7 @@
 
 ``class.json`` (autograder/batch/command.py)::
 
-    {"assignment": "regression_losses", "max_score": 20.0,
+    {"assignment": "week1", "max_score": 20.0,
      "students": [{"student": "ada", "name": "doeada", "graded": true, "score": 17.5,
                    "failure": null, "results": "ada/results.json", "canvas_id": "4712",
                    "email": "", "late": false, "group": ["ada"]}, ...]}
