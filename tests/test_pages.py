@@ -56,8 +56,12 @@ def kit_variant(folder: Path, visibilities: dict[str, str]) -> Path:
     ``visibilities``, and its paths made absolute; written into ``folder``."""
     data = yaml.safe_load(KIT_YAML.read_text(encoding="utf-8"))
     assignment = data["assignments"][NAME]
-    for key in ("reference", "checks_dir", "release_dir"):
-        assignment[key] = str(REPO_ROOT / assignment[key])
+    for key in ("reference", "checks_dir", "release_dir", "samples_dir"):
+        if key in assignment:
+            assignment[key] = str(REPO_ROOT / assignment[key])
+    question = assignment.get("question") or {}
+    if "model_answer" in question:
+        question["model_answer"] = str(REPO_ROOT / question["model_answer"])
     for check_id, check in assignment["checks"].items():
         check["visibility"] = visibilities.get(check_id, "visible")
     data["assignments"] = {NAME: assignment}

@@ -1,5 +1,6 @@
-"""The class files (autograder/batch/command.py write_class_files) and the class summary
-(autograder/batch/summary.py), from hand-built records.
+"""The class files (autograder/batch/command.py write_class_files, the registry of
+autograder/outputs/classfiles.py) and the class summary (autograder/batch/summary.py), from
+hand-built records.
 
 Every entry given is in every class file: a student who is not graded (no result, a
 failure, or ``graded=False``) has a row without a score in the gradebook exports, a Failed
@@ -20,14 +21,9 @@ from pathlib import Path
 import pytest
 from test_export_common import graded, not_graded, small_assignment
 
-from autograder.batch.command import (
-    NO_RESULT,
-    class_rows,
-    class_students,
-    class_summary,
-    write_class_files,
-)
+from autograder.batch.command import class_record, write_class_files
 from autograder.batch.discover import Entry, Member
+from autograder.batch.rows import NO_RESULT, class_rows, class_students, class_summary
 from autograder.batch.runner import BatchOutcome
 from autograder.batch.summary import class_statistics, summary_html, summary_markdown, summary_text
 from autograder.export.roster import load_roster
@@ -204,8 +200,9 @@ def group_and_late_class() -> tuple[list[Entry], BatchOutcome]:
 def group_files(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("group")
     entry_list, outcome = group_and_late_class()
-    written = write_class_files(entry_list, outcome, small_assignment(), out, None, 7)
-    assert [s.student_id for s in written] == ["06001", "06002", "cid@example.org", "4712"]
+    record = class_record(entry_list, outcome, small_assignment(), None, 7)
+    assert [s.student_id for s in record.students] == ["06001", "06002", "cid@example.org", "4712"]
+    write_class_files(entry_list, outcome, small_assignment(), out, None, 7)
     return out
 
 

@@ -30,12 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.feedback.pages import markdown_inline
-from autograder.grading.results import (
-    StudentResult,
-    show_controls,
-    write_bytes_atomic,
-    write_text_atomic,
-)
+from autograder.grading.results import StudentResult, show_controls
+from autograder.outputs.atomic import write_bytes_atomic, write_text_atomic
 
 SLOWEST_SHOWN = 5
 

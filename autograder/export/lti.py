@@ -28,7 +28,6 @@ The file is written atomically, UTF-8, with characters UTF-8 cannot encode repla
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +36,8 @@ from typing import Any
 from autograder.config import AssignmentConfig
 from autograder.export.common import SCORE_DECIMALS, export_rows, summary
 from autograder.export.roster import Roster
-from autograder.grading.results import StudentResult, clean_data, write_text_atomic
+from autograder.grading.results import StudentResult
+from autograder.outputs.atomic import write_jsonl_atomic
 
 ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Completed")
 GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")
@@ -75,8 +75,4 @@ def lti_scores(
 
 def write_jsonl(scores: Sequence[dict[str, Any]], path: Path) -> None:
     """Write ``scores`` to ``path`` as JSON Lines: one Score object per line, UTF-8, atomically."""
-    lines = [
-        json.dumps(clean_data(score), ensure_ascii=False, allow_nan=False) + "\n"
-        for score in scores
-    ]
-    write_text_atomic(Path(path), "".join(lines))
+    write_jsonl_atomic(Path(path), list(scores))

@@ -26,14 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from autograder.grading.results import (
-    GradeResult,
-    show_controls,
-    student_view,
-    write_bytes_atomic,
-    write_text_atomic,
-)
+from autograder.grading.results import GradeResult, show_controls, student_view
 from autograder.loading import load_file_module
+from autograder.outputs.atomic import write_bytes_atomic, write_text_atomic
 
 __all__ = [
     "FIGURES_FILE",

@@ -1,5 +1,5 @@
 """Grading results as plain typed records, what a student may see of them, and their
-Gradescope ``results.json`` form; and the one way every page and file is written.
+Gradescope ``results.json`` form.
 
 Every exporter (Gradescope, LTI, Canvas, Moodle, feedback pages) reads these
 records; nothing reads the worker's output directly. What a student may read
@@ -8,22 +8,19 @@ export a student sees is made from it, never from ``GradeResult.output``
 (the grader's own summary, for the instructor).
 
 Text that came from a submission (what it printed, exception messages, file
-names) may hold anything, lone surrogates included; every file is written
-through :func:`write_text_atomic`, :func:`write_json_atomic` or
-:func:`write_bytes_atomic`, which replace characters UTF-8 cannot encode and
-swap the file in whole.
+names) may hold anything, lone surrogates included; every file is written by
+:mod:`autograder.outputs` (one writer per format, through
+:mod:`autograder.outputs.atomic`, which cleans the text and swaps the file in whole).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from autograder.outputs.atomic import clean_text
 
 MAX_TEST_OUTPUT_CHARS = 4000
 MAX_TOP_OUTPUT_CHARS = 8000
@@ -347,19 +344,7 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
     )
 
 
-# -- characters and files ----------------------------------------------------------------------
-
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
-
-
-def clean_text(text: str) -> str:
-    """``text`` with every character UTF-8 cannot encode (lone surrogates) replaced by U+FFFD.
-
-    >>> clean_text("ok " + chr(0xD800) + " ok") == "ok \\ufffd ok"
-    True
-    """
-    return _SURROGATES.sub("\ufffd", text)
-
+# -- characters ---------------------------------------------------------------------------------
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -382,60 +367,6 @@ def show_controls(text: str, keep_newlines: bool = True) -> str:
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def clean_data(data: Any) -> Any:
-    """A copy of JSON-like ``data`` with :func:`clean_text` applied to every string, keys too."""
-    if isinstance(data, str):
-        return clean_text(data)
-    if isinstance(data, dict):
-        return {clean_data(k) if isinstance(k, str) else k: clean_data(v) for k, v in data.items()}
-    if isinstance(data, list | tuple | set | frozenset):
-        return [clean_data(v) for v in data]
-    if hasattr(data, "__dataclass_fields__"):
-        return clean_data(asdict(data))
-    return data
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never half.
-
-    The parent folder is created if needed; a failure leaves no temporary file behind.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`write_bytes_atomic`).
-
-    Characters UTF-8 cannot encode become U+FFFD; newlines are written as given.
-    """
-    write_bytes_atomic(path, clean_text(text).encode("utf-8"))
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON (UTF-8, ASCII escapes) to ``path`` atomically.
-
-    Strings are cleaned as by :func:`clean_text`; NaN and infinities are refused (ValueError).
-    """
-    text = json.dumps(clean_data(data), indent=2, allow_nan=False, default=_plain) + "\n"
-    write_text_atomic(path, text)
-
-
-def _plain(value: Any) -> Any:
-    """JSON for what ``json`` cannot write itself (an object's text, as a last resort)."""
-    return clean_text(str(value))
 
 
 def _cut(text: str, limit: int) -> str:

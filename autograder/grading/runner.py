@@ -28,7 +28,7 @@ from pytest_jsonreport.plugin import JSONReport
 from autograder import __version__
 from autograder.config import AssignmentConfig, ConfigError
 from autograder.errors import GradingError
-from autograder.feedback.pages import load_feedback_module, render, write_feedback
+from autograder.feedback.pages import load_feedback_module
 from autograder.grading.diagnosis import load_catalog
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.results import (
@@ -36,8 +36,6 @@ from autograder.grading.results import (
     CheckResult,
     GradeResult,
     nothing_implemented,
-    to_gradescope,
-    write_json_atomic,
 )
 from autograder.grading.submission import Submission
 from autograder.loading import load_file_module
@@ -319,17 +317,11 @@ def _forget_other_check_modules(checks_dir: Path) -> None:
 
 
 def write_outputs(output: GradeOutput, out_dir: Path) -> None:
-    """Write report.json, the feedback pages, then results.json, each atomically, into ``out_dir``."""
-    write_json_atomic(out_dir / "report.json", output.report)
-    pictures = []
-    if output.feedback_module is not None and output.feedback_data is not None:
-        try:
-            with quiet_numerics():
-                pictures = render(output.feedback_module, output.feedback_data)
-        except Exception:  # a picture that cannot be drawn must not cost the results
-            pictures = []
-    write_feedback(output.result, output.title, pictures, out_dir)
-    write_json_atomic(out_dir / "results.json", to_gradescope(output.result))
+    """Write every file of a graded submission into ``out_dir``, each atomically, results.json
+    last (:data:`autograder.outputs.student.STUDENT_OUTPUTS`)."""
+    from autograder.outputs.student import write_student_outputs
+
+    write_student_outputs(output, out_dir)
 
 
 def _ordered_records(

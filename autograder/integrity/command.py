@@ -1,9 +1,10 @@
 """What ``grade-batch`` calls once the class is graded: the integrity report, start to finish.
 
-:func:`write_integrity_report` fingerprints every submission's code (nothing is run for that)
-and runs every student's functions on the probe set in the sandbox (only those grading did not
-already find correct), both in ``jobs`` processes (:mod:`.examine`); then it joins the two kinds of evidence into pairs and writes
-``similarity.csv`` and ``similarity.html`` into the output folder. It raises nothing for a
+:func:`compare_class` fingerprints every submission's code (nothing is run for that) and runs
+every student's functions on the probe set in the sandbox (only those grading did not already
+find correct), both in ``jobs`` processes (:mod:`.examine`); then it joins the two kinds of
+evidence into pairs. :meth:`Comparison.write` writes them as ``similarity.csv`` and
+``similarity.html`` (:func:`write_integrity_report` does both). Nothing is raised for a
 submission that cannot be read or run: that student is listed as not compared, with the reason.
 """
 
@@ -25,7 +26,13 @@ from autograder.integrity.fingerprints import boilerplate_hashes
 from autograder.integrity.pairs import CODE_SUPPORTING, Pair, join
 from autograder.integrity.probe_run import ProbeTask, plan
 from autograder.integrity.probes import probe_set
-from autograder.integrity.report import ReportInputs, write_report
+from autograder.integrity.report import (
+    CSV_NAME,
+    HTML_NAME,
+    ReportInputs,
+    UnitsOf,
+    write_report,
+)
 from autograder.integrity.shared_answers import AnswerClassifier, shared_answers
 from autograder.integrity.sources import CodeText, Unit, given_code, submission_code, unit
 
@@ -45,12 +52,16 @@ def missing_dependency() -> str | None:
 
 
 @dataclass(frozen=True)
-class IntegrityReport:
-    """What was written, and the pairs, for the command to print a line about."""
+class Comparison:
+    """The pairs worth a look, and what the report says about them; nothing written yet.
 
-    csv: Path
-    html: Path
+    ``units_of`` reads a submission's code again when the report shows it: write the report
+    (:meth:`write`) while the submissions are still where they were found.
+    """
+
     pairs: tuple[Pair, ...]
+    inputs: ReportInputs
+    units_of: UnitsOf
     seconds: float
 
     @property
@@ -63,8 +74,27 @@ class IntegrityReport:
         return (
             f"Integrity report: {count} pair{'' if count == 1 else 's'} worth a look, "
             f"{self.flagged} flagged "
-            f"({self.html.name}, {self.csv.name}; {self.seconds:.1f} s)"
+            f"({HTML_NAME}, {CSV_NAME}; {self.seconds:.1f} s)"
         )
+
+    def write(self, out: Path) -> IntegrityReport:
+        """Write ``out/similarity.csv`` and ``out/similarity.html``, each atomically."""
+        csv_path, html_path = write_report(out, self.pairs, self.inputs, self.units_of)
+        return IntegrityReport(csv_path, html_path, self.pairs, self.seconds)
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """What was written, and the pairs."""
+
+    csv: Path
+    html: Path
+    pairs: tuple[Pair, ...]
+    seconds: float
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for p in self.pairs if p.flagged)
 
 
 def write_integrity_report(
@@ -76,7 +106,20 @@ def write_integrity_report(
     jobs: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> IntegrityReport:
-    """Compare the class's submissions and write ``out/similarity.csv`` and ``similarity.html``.
+    """Compare the class's submissions (:func:`compare_class`) and write ``out/similarity.csv``
+    and ``similarity.html``."""
+    return compare_class(entries, students, assignment, config_path, jobs, on_progress).write(out)
+
+
+def compare_class(
+    entries: Sequence[Entry],
+    students: Sequence[StudentResult],
+    assignment: AssignmentConfig,
+    config_path: Path,
+    jobs: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Compare the class's submissions: fingerprint the code, probe the functions, join.
 
     Parameters
     ----------
@@ -86,7 +129,6 @@ def write_integrity_report(
         missing here has every function probed.
     assignment, config_path : the assignment graded and the grading.yaml it came from (the
         probing processes load it again, as the grader processes do).
-    out : the batch's output folder.
     jobs : how many processes examine submissions at once.
     on_progress : called as ``on_progress(done, total)`` after each submission is examined
         (fingerprinted and probed), for a progress line; the comparisons after that take a
@@ -151,5 +193,4 @@ def write_integrity_report(
                 return []
         return [unit(codes[student], document.unit_starts, index) for index, _ in weighted]
 
-    csv_path, html_path = write_report(out, rows, inputs, units_of)
-    return IntegrityReport(csv_path, html_path, tuple(rows), time.monotonic() - started)
+    return Comparison(tuple(rows), inputs, units_of, time.monotonic() - started)

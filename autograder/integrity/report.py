@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.export.common import csv_text
-from autograder.grading.results import show_controls, write_text_atomic
+from autograder.grading.results import show_controls
 from autograder.integrity import code_similarity, pairs, shared_answers
 from autograder.integrity.code_similarity import CodeIndexSummary
 from autograder.integrity.fingerprints import K
 from autograder.integrity.pairs import Pair
 from autograder.integrity.shared_answers import AnswerIndexSummary
 from autograder.integrity.sources import Unit
+from autograder.outputs.atomic import write_text_atomic
 
 CSV_HEADER = (
     "student_a",
@@ -38,6 +39,7 @@ CSV_HEADER = (
     "shared_wrong_answers",
 )
 
+CSV_NAME, HTML_NAME = "similarity.csv", "similarity.html"
 UnitsOf = Callable[[str, Sequence[tuple[int, float]]], list[Unit]]
 
 
@@ -262,7 +264,7 @@ def write_report(
     out: Path, rows: Sequence[Pair], inputs: ReportInputs, units_of: UnitsOf
 ) -> tuple[Path, Path]:
     """Write ``similarity.csv`` and ``similarity.html`` into ``out`` atomically; return them."""
-    csv_path, html_path = out / "similarity.csv", out / "similarity.html"
+    csv_path, html_path = out / CSV_NAME, out / HTML_NAME
     write_text_atomic(csv_path, similarity_csv(rows, units_of))
     write_text_atomic(html_path, similarity_html(rows, inputs, units_of))
     return csv_path, html_path

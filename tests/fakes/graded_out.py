@@ -16,7 +16,8 @@ from autograder.batch.discover import Entry
 from autograder.batch.runner import BatchOutcome
 from autograder.config import AssignmentConfig
 from autograder.export.roster import Roster
-from autograder.grading.results import StudentResult, to_gradescope, write_json_atomic
+from autograder.grading.results import StudentResult, to_gradescope
+from autograder.outputs.atomic import write_json_atomic
 
 
 def write_graded_out(
