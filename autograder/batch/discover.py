@@ -1,6 +1,6 @@
 """Find one submission per student in the layouts instructors actually download.
 
-Layouts recognised (``module`` is the assignment's module name, e.g. ``regression_losses``):
+Layouts recognised (``module`` is the assignment's module name, e.g. ``week1``):
 
 * **plain**: ``<student>.py``, ``<student>.ipynb``, or a folder ``<student>/`` (graded as
   ``autograder grade`` grades a folder);

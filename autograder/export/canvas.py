@@ -2,7 +2,7 @@
 
 ::
 
-    Student,ID,SIS User ID,SIS Login ID,Section,Regression losses (4242)
+    Student,ID,SIS User ID,SIS Login ID,Section,Week 1 (4242)
     Points Possible,,,,,20
     "Lovelace, Ada",101,S001,alovelace,Section 1,17.5
 
@@ -87,8 +87,8 @@ def assignment_column(title: str, canvas_assignment_id: int | None) -> str:
 
     Examples
     --------
-    >>> assignment_column("Regression losses", 4242)
-    'Regression losses (4242)'
+    >>> assignment_column("Week 1", 4242)
+    'Week 1 (4242)'
     """
     title = title.strip()
     for computed in COMPUTED_COLUMNS:

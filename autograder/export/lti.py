@@ -3,7 +3,7 @@
 A Score (``application/vnd.ims.lis.v1.score+json``)::
 
     {"userId": "0ae836b9-7fc9", "scoreGiven": 17.5, "scoreMaximum": 20.0,
-     "comment": "17.5 / 20 points. Not yet right: mae.",
+     "comment": "17.5 / 20 points. Not yet right: loss_grad.",
      "timestamp": "2026-01-15T09:30:00.000000+00:00",
      "activityProgress": "Completed", "gradingProgress": "FullyGraded"}
 

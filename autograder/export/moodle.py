@@ -3,7 +3,7 @@
 ::
 
     student_id,name,email,id_number,username,score,feedback
-    ada,"Lovelace, Ada",ada@example.edu,S001,alovelace,17.5,17.5 / 20 points. Not yet right: mae.
+    ada,"Lovelace, Ada",ada@example.edu,S001,alovelace,17.5,17.5 / 20 points. Not yet right: loss_grad.
 
 Moodle's import is free-form: after the upload the teacher maps one column to
 the user (``email`` to "Email address", ``id_number`` to "ID number" or

@@ -13,7 +13,7 @@ what a check grades asks :func:`graded_functions`: the grading plugin (each resu
 ``tags``, its partial credit, which functions passed for stand-ins), the nbgrader cell
 points and the gradebook import (:mod:`autograder.nbgrader.points`). A check's points count
 toward the first function its marker names (:attr:`GradedCheck.owner`). The check's id says
-nothing: ``test_week1_loss`` may grade ``fit``.
+nothing: ``test_week1_loss`` may grade ``loss_grad``.
 """
 
 from __future__ import annotations

@@ -490,7 +490,7 @@ def _assess(file: Path, functions: Sequence[str] | None) -> _Assessment:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name) and target.id in functions:
-                        definitions[target.id] = node  # e.g. mse = lambda y_pred, y_true: ...
+                        definitions[target.id] = node  # e.g. loss = lambda a, b: ...
     if any(not _is_stub(node) for node in definitions.values()):
         work = hashlib.sha256(
             repr(sorted((name, ast.dump(node)) for name, node in definitions.items())).encode()

@@ -4,9 +4,9 @@ A check (one pytest test) runs many *cases*. Each case calls one student
 function through the sandbox and compares what came back with what the
 reference says, in the trusted process::
 
-    with verdict.case("mse_grad", y_pred, y_true) as case:
+    with verdict.case("loss_grad", x, y) as case:
         got = case.call()
-        case.expect_close(got, reference.mse_grad(y_pred, y_true), why="...")
+        case.expect_close(got, reference.loss_grad(x, y), why="...")
 
 A case that fails (wrong value, exception, time limit, crash) is recorded and
 the check goes on with the next one, so points can be partial. The check's
@@ -297,7 +297,7 @@ def as_float_array(
     saying what came back and (when ``expected`` is given) what should have.
 
     ``function`` names what returned the value in that sentence: a function's name, or a
-    call written out (``mse(y_pred=[4], y_true=[3])``)."""
+    call written out (``loss(x=[4], y=[3])``)."""
     wanted = (
         f"expected {describe_expected(expected)}"
         if expected is not None

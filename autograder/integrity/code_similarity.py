@@ -5,7 +5,7 @@ documents, except those of the given code (never evidence). Two things follow fr
 documents ``df`` hold a fingerprint among the ``N`` compared:
 
 * its *rarity* ``log((N + 1) / df) / log(N + 1)``: 1 for a fragment only one student wrote,
-  near 0 for one nearly everybody wrote (``return np.mean((y_pred - y_true) ** 2)``). Matching
+  near 0 for one nearly everybody wrote (``return np.mean((x - y) ** 2)``). Matching
   code weighs by its rarity, so what many students write alike counts for little;
 * which pairs are compared at all: those sharing at least ``MIN_SHARED`` fingerprints held
   by at most :func:`common_limit` documents, and those whose whole sets of fingerprints are

@@ -5,7 +5,7 @@ way the grader finds its catalog:
 
 1. ``PROBES`` in the checks folder's ``mistakes.py`` (``{function: [(args, kwargs), ...]}``,
    the small inputs on which the self-check tells mistakes apart), when it defines them;
-2. otherwise, the examples in the reference functions' docstrings (``>>> mse([4.0], [3.0])``)
+2. otherwise, the examples in the reference functions' docstrings (``>>> loss([4.0], [3.0])``)
    whose arguments are literals.
 
 Functions of the student API with neither are not probed (the report says so).

@@ -2,7 +2,7 @@
 
 A stand-in runs the reference in the grader on arguments the student code chose. Bounding the
 arguments (:data:`autograder.sandbox.protocol.MAX_VALUE_ELEMENTS`) is not enough: a few small
-integers can be a shape (``init_params(16000, 16000, 0)`` asks for 2 GB), and two modest arrays
+integers can be a shape (``make_weights(16000, 16000, 0)`` asks for 2 GB), and two modest arrays
 can broadcast to their product. :func:`address_space_headroom` lowers this process's soft
 ``RLIMIT_AS`` to its current size plus a headroom for the duration, so that an allocation past
 it fails at once with ``MemoryError`` (numpy and Python both raise it when ``mmap`` or ``brk``
