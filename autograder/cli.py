@@ -142,6 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     _lms_commands(commands.add_parser)
     _nbgrader_commands(commands.add_parser)
+
+    new = commands.add_parser(
+        "new",
+        help="start a new assignment: its reference/ and assignments/ folders and its "
+        "grading.yaml entry, a small example that works end to end",
+    )
+    new.add_argument("name", help="the assignment's name, also its module's (e.g. week1)")
+    new.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="the grading.yaml to add it to, both folders beside it "
+        "(default: ./grading.yaml, created if missing)",
+    )
     return parser
 
 
@@ -247,6 +261,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
     try:
+        if options.command in WITHOUT_CONFIG:
+            return WITHOUT_CONFIG[options.command](options)
         config = load_config(options.config or default_config_path())
         return COMMANDS[options.command](options, config)
     except GradingError as error:
@@ -400,6 +416,13 @@ def run_nbgrader_import(options: argparse.Namespace, config: GradingConfig) -> i
     return import_nbgrader_grades(config, options.assignment, options.out, options.course)
 
 
+def run_new(options: argparse.Namespace) -> int:
+    from autograder.authoring import new_assignment
+
+    print(terminal_text(new_assignment(options.name, options.config).summary()))
+    return 0
+
+
 def _chosen(options: argparse.Namespace, config: GradingConfig) -> list[AssignmentConfig]:
     """The assignment --assignment names, else every assignment of grading.yaml."""
     if options.assignment:
@@ -420,6 +443,8 @@ COMMANDS = {
     "lti-keys": run_lti_keys,
     "canvas-push": run_canvas_push,
 }
+# Commands that make the grading.yaml they would otherwise read.
+WITHOUT_CONFIG = {"new": run_new}
 
 
 if __name__ == "__main__":

@@ -461,3 +461,17 @@ def test_lms_commands_are_wired(tmp_path, capsys):
     assert main(["lti-keys", "--out", str(tmp_path / "k")]) == 2  # an existing key is kept
     assert main(["lti-push", str(tmp_path / "scores.jsonl")]) == 2
     assert "--line-item" in capsys.readouterr().err
+
+
+def test_new_is_wired_and_reads_no_grading_yaml_first(tmp_path, capsys):
+    config = tmp_path / "course" / "grading.yaml"
+    config.parent.mkdir()
+    assert main(["new", "week1", "--config", str(config)]) == 0  # the file does not exist yet
+    assert "Created the assignment week1" in capsys.readouterr().out
+    assert (tmp_path / "course" / "reference" / "week1" / "week1.py").is_file()
+    assert (tmp_path / "course" / "assignments" / "week1").is_dir()
+    before = config.read_bytes()
+    assert main(["new", "week1", "--config", str(config)]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("autograder: ") and len(stderr.splitlines()) == 1
+    assert config.read_bytes() == before
