@@ -29,7 +29,7 @@ from autograder.config import load_config
 from autograder.nbgrader.cells import CellError, course_root, notebook_to_grade
 from autograder.nbgrader.command import write_nbgrader_source
 from autograder.nbgrader.gradebook import GradebookError, import_grades
-from autograder.nbgrader.points import function_of_check, function_points, grade_id
+from autograder.nbgrader.points import function_points, grade_id, owners
 from autograder.nbgrader.source import MODEL_ANSWER_NOTE, build_source_notebook, reference_cells
 from autograder.release.bundle import find_leaks
 from autograder.release.stubs import MARKERS, stubs_for
@@ -194,12 +194,12 @@ def test_the_question_is_worth_what_grading_yaml_says(assignment):
     assert assignment.question.points == QUESTION_POINTS
 
 
-def test_each_check_belongs_to_the_longest_function_name_it_starts_with(assignment):
-    functions = list(assignment.functions)
-    assert function_of_check("mse_values", functions) == "mse"
-    assert function_of_check("mse_grad_values", functions) == "mse_grad"
-    assert function_of_check("linear_grads_mse", functions) == "linear_grads"
-    assert function_of_check("unknown_check", functions) is None
+def test_each_check_belongs_to_the_first_function_its_grades_marker_names(assignment):
+    owner = owners(assignment)  # from the @grades markers in the checks, as grading reads them
+    assert owner["mse_values"] == "mse"
+    assert owner["mse_grad_values"] == "mse_grad"
+    assert owner["linear_grads_mse"] == "linear_grads"
+    assert set(owner) == set(assignment.checks)
     worth = function_points(assignment)
     assert worth["mse"] == 1 and worth["mse_grad"] == 4 and worth["fit"] == 4
     assert sum(worth.values()) == assignment.max_score
