@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograder.config import AssignmentConfig, ConfigError, GradingConfig, load_config
-from autograder.errors import GradingError, UsageError
+from autograder.errors import GradingError, KitError, UsageError
 from autograder.kit import kit_config_path
 from autograder.report import terminal_text
 
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except (ConfigError, UsageError) as error:
+    except (ConfigError, KitError) as error:
         print(terminal_text(f"autograder: {error}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
