@@ -25,7 +25,6 @@ reply (:mod:`autograder.sandbox.messages`).
 
 from __future__ import annotations
 
-import argparse
 import errno
 import io
 import json
@@ -383,17 +382,17 @@ def _close_inherited_descriptors(keep: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="autograder.sandbox.worker")
-    parser.add_argument("--fd", type=int, required=True)
-    parser.add_argument("--scratch", type=Path, required=True)
-    parser.add_argument("--limits", type=json.loads, required=True)
-    parser.add_argument("--packages", default="numpy")
-    options = parser.parse_args(argv)
+    """Entry point of a worker started as its own interpreter (the grader's fallback when no
+    zygote can fork one): ``--fd N --scratch DIR --limits JSON [--packages a,b]``, exactly as
+    the grader's :class:`~autograder.sandbox.client.Sandbox` passes them (no user types them,
+    so there is no command-line parser)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    options = dict(zip(arguments[::2], arguments[1::2], strict=True))
     run_worker(
-        socket.socket(fileno=options.fd),
-        options.scratch,
-        options.limits,
-        options.packages.split(","),
+        socket.socket(fileno=int(options["--fd"])),
+        Path(options["--scratch"]),
+        json.loads(options["--limits"]),
+        options.get("--packages", "numpy").split(","),
     )
     os._exit(0)
 
