@@ -22,10 +22,8 @@ from autograder.grading.submission import read_submission
 
 GRADER_ERROR_WORDS = ("grader itself hit an error", "error in the grader")
 
-ASSIGNMENTS = {
-    name: load_config(REPO_ROOT / "grading.yaml").assignment(name)
-    for name in ("regression_losses", "backprop_sign")
-}
+KIT = load_config(REPO_ROOT / "grading.yaml")
+ASSIGNMENTS = {name: KIT.assignment(name) for name in KIT.assignments}
 
 # (assignment, function, the code appended to the reference, a check that must fail,
 #  phrases its feedback must hold: what came back, then what was expected)
@@ -233,6 +231,43 @@ CASES = [
         "    return new\n",
         "sgd_step_lowers_loss",
         ["W1 is [", "inf", "not finite (NaN or inf); expected ["],
+    ),
+    (
+        "huber_loss",
+        "huber",
+        "def huber(y_pred, y_true, delta=1.0):\n    return None\n",
+        "huber_values",
+        ["returned None", "expected a single number"],
+    ),
+    (
+        "huber_loss",
+        "huber_grad",
+        "import numpy as np\n"
+        "_huber_grad = huber_grad\n"
+        "def huber_grad(y_pred, y_true, delta=1.0):\n"
+        "    return np.append(_huber_grad(y_pred, y_true, delta), 0.0)\n",
+        "huber_grad_values",
+        ["shape", "expected an array of shape"],
+    ),
+    (
+        "huber_loss",
+        "huber_grad",
+        "import numpy as np\n"
+        "_huber_grad = huber_grad\n"
+        "def huber_grad(y_pred, y_true, delta=1.0):\n"
+        "    return _huber_grad(y_pred, y_true, delta) * np.nan\n",
+        "huber_grad_values",
+        ["returned [nan]", "not finite (NaN or inf); expected ["],
+    ),
+    (
+        "huber_loss",
+        "fit_huber",
+        "_fit_huber = fit_huber\n"
+        "def fit_huber(x, y, delta=1.0, lr=0.1, epochs=500):\n"
+        "    theta, history = _fit_huber(x, y, delta, lr, epochs)\n"
+        "    return theta, history, 'extra'\n",
+        "fit_huber_steps",
+        ["fit_huber must return a pair (theta, history); it returned a tuple of 3 items"],
     ),
 ]
 

@@ -25,24 +25,23 @@ NAME = "regression_losses"
 KEY = f"assignments.{NAME}"
 # What the README says an assignment's checks may be shown as (Gradescope's visibilities).
 GRADESCOPE_VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
-# The folders grading.yaml points at, relative to the file.
-LINKED_FOLDERS = (
-    "reference/regression_losses",
-    "assignments/regression_losses",
-    "reference/backprop_sign",
-    "assignments/backprop_sign",
-)
 
 
 def raw_kit_yaml() -> dict:
     return yaml.safe_load(KIT_YAML.read_text(encoding="utf-8"))
 
 
+def linked_folders() -> list[str]:
+    """The folders grading.yaml points at, relative to the file: each assignment's two trees."""
+    names = raw_kit_yaml()["assignments"]
+    return [f"{tree}/{name}" for name in names for tree in ("reference", "assignments")]
+
+
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
     """A course folder whose reference, checks and release folders link to the kit's."""
     root = tmp_path / "course"
-    for relative in LINKED_FOLDERS:
+    for relative in linked_folders():
         link = root / relative
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(REPO_ROOT / relative, target_is_directory=True)

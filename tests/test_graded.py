@@ -117,7 +117,3 @@ def test_cell_points_and_earned_points_follow_the_markers(name):
     assert earned_by_function(full, assignment) == pytest.approx(
         worth | dict.fromkeys([f for f in assignment.functions if f not in worth], 0.0)
     )
-    # the older call by function names agrees wherever ids start with their function's name
-    assert earned_by_function(full, list(assignment.functions)) == earned_by_function(
-        full, assignment
-    )

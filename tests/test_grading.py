@@ -1,4 +1,7 @@
-"""Grading real submissions: correct ones in several styles, each catalogued mistake, hostile ones.
+"""Grading real submissions of regression_losses: the hints' numbers, other styles, hostile ones.
+
+The reference, the samples (correct ones and each catalogued mistake) and the released stub of
+every assignment are graded in test_contract.py.
 
 Expected scores come from grading.yaml's points (read here, not copied from
 the grader's output) and from what each submission is built to get wrong.
@@ -10,11 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REFERENCE_PATH, RELEASED_STUB, samples_of
+from conftest import EXAMPLES, samples_of
 
 from autograder.grading.graded import graded_functions
-
-MISTAKES = sorted((samples_of("regression_losses")).glob("*__*.py"))
 
 
 def points_of(assignment, function: str) -> float:
@@ -25,44 +26,6 @@ def points_of(assignment, function: str) -> float:
 
 def failing_functions(result) -> set[str]:
     return {tag for check in result.checks if not check.passed for tag in check.tags}
-
-
-def test_the_reference_gets_full_marks(grade, assignment):
-    result = grade(REFERENCE_PATH)
-    assert result.score == assignment.max_score == 20
-    assert all(check.passed and check.mistake is None for check in result.checks)
-
-
-@pytest.mark.parametrize(
-    "name", ["correct_vectorised.py", "correct_oop_style.py", "correct_loops.py"]
-)
-def test_correct_styles_get_full_marks(grade, assignment, name):
-    result = grade(samples_of("regression_losses") / name)
-    assert result.score == assignment.max_score
-    assert not result.load_problems
-
-
-@pytest.mark.parametrize("path", MISTAKES, ids=[p.stem for p in MISTAKES])
-def test_each_mistake_is_charged_once_and_named(grade, assignment, path):
-    """A submission with one catalogued mistake fails only that function's checks, diagnosed by name."""
-    function, _, mistake = path.stem.partition("__")
-    result = grade(path)
-    assert failing_functions(result) == {function}
-    failed = [c for c in result.checks if not c.passed]
-    assert {c.mistake for c in failed} == {mistake}
-    assert all("(See the lesson, section" in c.output for c in failed)
-    assert (
-        assignment.max_score - points_of(assignment, function)
-        <= result.score
-        < assignment.max_score
-    )
-
-
-def test_every_catalog_entry_has_a_submission(assignment):
-    from autograder.grading.diagnosis import load_catalog
-
-    catalogued = {f"{m.function}__{m.name}" for m in load_catalog(assignment.checks_dir)}
-    assert catalogued == {p.stem for p in MISTAKES}
 
 
 def test_a_correct_submission_gets_no_misconception_hint(grade):
@@ -130,12 +93,6 @@ def test_syntax_error_gets_zero_with_the_line(grade):
     assert result.score == 0
     assert any("Syntax error at line 11" in p for p in result.load_problems)
     assert "Syntax error at line 11" in result.output
-
-
-def test_released_stub_gets_zero_saying_nothing_is_implemented(grade):
-    result = grade(RELEASED_STUB)
-    assert result.score == 0
-    assert "Nothing is implemented yet" in result.output
 
 
 def test_fake_results_writer_changes_no_results_file(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO_ROOT
 
 from autograder.config import ConfigError, load_config
@@ -44,16 +45,8 @@ def test_loss_gap_values(verdict, reference):
 
 @pytest.fixture
 def course(tmp_path) -> Path:
-    for part in (
-        "reference/regression_losses/regression_losses.py",
-        "reference/regression_losses/checks",
-        "reference/regression_losses/answer.md",
-        "assignments/regression_losses",
-        "reference/backprop_sign/backprop_sign.py",
-        "reference/backprop_sign/checks",
-        "reference/backprop_sign/answer.md",
-        "assignments/backprop_sign",
-    ):
+    kit_names = yaml.safe_load((REPO_ROOT / "grading.yaml").read_text())["assignments"]
+    for part in [f"{tree}/{name}" for name in kit_names for tree in ("reference", "assignments")]:
         target = tmp_path / part
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(REPO_ROOT / part)

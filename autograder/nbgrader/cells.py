@@ -64,7 +64,7 @@ def points_for(
         if function not in worth:
             raise CellError(f"{settings.name} has no checks of a function called {function!r}")
         pairs = ((c.check_id, c.score) for c in result.checks)
-        earned = earned_by_function(pairs, list(settings.functions))[function]
+        earned = earned_by_function(pairs, settings)[function]
     # A builtin float: nbgrader cannot parse numpy's "np.float64(1.0)" and gives full credit then;
     # more than the cell's points is an error.
     return float(min(max(round(earned, 6), 0.0), worth[function]))

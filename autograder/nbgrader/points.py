@@ -9,7 +9,7 @@ nor with the grade.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from autograder.config import AssignmentConfig, ConfigError
 from autograder.grading.graded import graded_functions
@@ -53,37 +53,17 @@ def function_points(assignment: AssignmentConfig) -> dict[str, float]:
 
 
 def earned_by_function(
-    scores: Iterable[tuple[str, float]], assignment: AssignmentConfig | Sequence[str]
+    scores: Iterable[tuple[str, float]], assignment: AssignmentConfig
 ) -> dict[str, float]:
     """Sum ``(check_id, score)`` pairs per function of ``assignment``; unknown checks are left out.
 
-    Given only the function names (the older call, still made by
-    :mod:`autograder.nbgrader.cells`), a check belongs to the longest function name its id
-    starts with (:func:`function_of_check`), which agrees with the markers of every check
-    whose id starts with its function's name; pass the assignment instead.
+    Returns every function of ``assignment`` (in ``functions`` order), 0.0 where none of its
+    checks scored.
     """
-    if isinstance(assignment, AssignmentConfig):
-        functions: Sequence[str] = list(assignment.functions)
-        owner = owners(assignment).get
-    else:
-        functions = list(assignment)
-
-        def owner(check_id: str) -> str | None:
-            return function_of_check(check_id, functions)
-
-    earned = {f: 0.0 for f in functions}
+    owner = owners(assignment)
+    earned = {f: 0.0 for f in assignment.functions}
     for check_id, score in scores:
-        function = owner(check_id)
+        function = owner.get(check_id)
         if function is not None:
             earned[function] += score
     return earned
-
-
-def function_of_check(check_id: str, functions: Sequence[str]) -> str | None:
-    """The function whose name is the longest prefix of ``check_id`` (or None).
-
-    Only for callers that do not have the assignment yet (see :func:`earned_by_function`);
-    what a check grades is its marker's business (:func:`owners`).
-    """
-    matches = [f for f in functions if check_id == f or check_id.startswith(f"{f}_")]
-    return max(matches, key=len) if matches else None

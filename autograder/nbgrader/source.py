@@ -29,6 +29,7 @@ from pathlib import Path
 
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.nbgrader.points import function_points, grade_id
+from autograder.outputs.atomic import write_bytes_atomic
 from autograder.release.bundle import SKIPPED_NAMES, ReleaseError, read_lesson
 from autograder.release.notebook import (
     NOTEBOOK_METADATA,
@@ -180,9 +181,7 @@ def write_source(config: GradingConfig, assignment: AssignmentConfig, course_dir
     files = source_files(config, assignment)
     folder = Path(course_dir) / "source" / assignment.name
     for name, data in files.items():
-        target = folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        write_bytes_atomic(folder / name, data, mode=0o644)  # nbgrader copies these to students
     return folder
 
 

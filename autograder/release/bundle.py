@@ -23,6 +23,7 @@ from pathlib import Path
 
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.grading.runner import load_reference
+from autograder.outputs.atomic import write_bytes_atomic
 from autograder.release.notebook import build_notebook, notebook_text
 from autograder.release.selfcheck_data import RuleError, selfcheck_json
 from autograder.release.stubs import MARKERS, StubError, solution_lines, stubs_for
@@ -178,6 +179,6 @@ def update_sources(assignment: AssignmentConfig) -> list[Path]:
     written = []
     for name, text in generated_files(assignment).items():
         path = assignment.release_dir / name
-        path.write_text(text, encoding="utf-8")
+        write_bytes_atomic(path, text.encode("utf-8"), mode=0o644)  # students read these
         written.append(path)
     return written

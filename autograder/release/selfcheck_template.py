@@ -89,11 +89,12 @@ def _student_call(module, name: str, args: list, kwargs: dict):
     Returns what it returned, and whether it modified its inputs.
     """
     public = importlib.import_module(f"test_{MODULE}")
-    saved = {other: getattr(module, other, None) for other in public.STAND_INS if other != name}
+    stand_ins = getattr(public, "STAND_INS", {})  # public checks may have none
+    saved = {other: getattr(module, other, None) for other in stand_ins if other != name}
     arguments = [_arrays(a) for a in args]
     before = [copy.deepcopy(a) for a in arguments]
     try:
-        for other, stand_in in public.STAND_INS.items():
+        for other, stand_in in stand_ins.items():
             if other != name:
                 setattr(module, other, stand_in)
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -343,7 +344,9 @@ def main(inline: bool = False) -> int:
             print(f"  ✓ {function:<13} {len(outcomes)} checks")
             continue
         print(f"  ✗ {function:<13} {len(outcomes) - len(failed)} of {len(outcomes)} checks")
-        if any("not implemented yet" in m for m in failed):
+        # the public checks say "not implemented yet"; a check that does not catch the stub's
+        # exception reports it by its type
+        if any("not implemented yet" in m or m.startswith("NotImplementedError") for m in failed):
             print("      not implemented yet")
             continue
         hint = name_the_mistake(module, function, data)
