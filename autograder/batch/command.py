@@ -22,7 +22,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -226,7 +226,7 @@ def class_record(
         rows=tuple(rows),
         people=with_known(roster, known_students(entries)),
         statistics=replace(class_summary(rows, assignment), integrity=integrity),
-        timestamp=timestamp or datetime.now(UTC),
+        timestamp=timestamp or datetime.now(timezone.utc),
         canvas_assignment_id=canvas_assignment_id,
         similarity=similarity,
     )

@@ -48,7 +48,7 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -493,7 +493,7 @@ def _created(created_at: object, path: Path) -> float:
             moment = None
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
+            moment = moment.replace(tzinfo=timezone.utc)
         try:
             return moment.timestamp()
         except (OverflowError, OSError, ValueError):

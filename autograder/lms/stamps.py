@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 ONE_SECOND = timedelta(seconds=1)
 
 
 def utc_now() -> datetime:
     """The current time, timezone-aware (UTC)."""
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)
 
 
 class PushClock:
@@ -50,14 +50,14 @@ class PushClock:
 
     def stamp(self) -> str:
         """The timestamp of a push starting now: ISO 8601, milliseconds, UTC offset."""
-        start = self._now().astimezone(UTC)
+        start = self._now().astimezone(timezone.utc)
         boundary = start.replace(microsecond=0) + ONE_SECOND
         when = start
         for _ in range(5):  # a sleep may end a little early; a few tries, never forever
             if when >= boundary:
                 break
             self._sleep((boundary - when).total_seconds())
-            when = self._now().astimezone(UTC)
+            when = self._now().astimezone(timezone.utc)
         when = max(when, boundary)
         if self._last is not None and when.replace(microsecond=0) <= self._last.replace(
             microsecond=0
