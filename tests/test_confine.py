@@ -48,7 +48,8 @@ WITHOUT = json.loads(sys.argv[3])
 ARGS = sys.argv[4:]
 BEFORE = {}  # what the test body's BEFORE_CONFINE part observed while still unconfined
 exec(os.environ.get("BEFORE_CONFINE", ""))
-ISOLATION = confine(python_read_paths(), [SCRATCH], LIMITS, scratch=SCRATCH, without=WITHOUT)
+READ = python_read_paths() + [Path(p) for p in json.loads(os.environ.get("EXTRA_READ", "[]"))]
+ISOLATION = confine(READ, [SCRATCH], LIMITS, scratch=SCRATCH, without=WITHOUT)
 result = {"level": ISOLATION.level, "mechanisms": ISOLATION.mechanisms,
           "missing": ISOLATION.missing}
 
@@ -72,12 +73,14 @@ def spawn(
     timeout: float = 30,
     without: tuple[str, ...] = (),
     before: str = "",
+    extra_read: tuple[Path, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Run PRELUDE + body in a fresh interpreter, single-threaded as confine requires;
-    ``before`` runs just before confining."""
+    ``before`` runs just before confining; ``extra_read`` are read paths besides Python's."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     env["MKL_NUM_THREADS"] = "1"
     env["BEFORE_CONFINE"] = before
+    env["EXTRA_READ"] = json.dumps([str(p) for p in extra_read])
     scratch.mkdir(parents=True, exist_ok=True)
     argv = [str(scratch), json.dumps(limits.__dict__), json.dumps(without), *map(str, args)]
     return subprocess.run(
@@ -97,9 +100,16 @@ def run_confined(
     limits: Limits = LIMITS,
     without: tuple[str, ...] = (),
     before: str = "",
+    extra_read: tuple[Path, ...] = (),
 ) -> dict:
     completed = spawn(
-        body + EPILOGUE, tmp_path / "scratch", *args, limits=limits, without=without, before=before
+        body + EPILOGUE,
+        tmp_path / "scratch",
+        *args,
+        limits=limits,
+        without=without,
+        before=before,
+        extra_read=extra_read,
     )
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout.splitlines()[-1])
@@ -365,6 +375,38 @@ attempt("write_tmp", lambda: open("/tmp/new.txt", "w").write("x"))
     assert "private-tmp" in hidden["mechanisms"]
     assert visible["exists"]  # the control: without the mount namespace the path is there
     assert not Path("/tmp/new.txt").exists()
+
+
+@needs_landlock(1)  # the write into the bound folder is refused by Landlock
+def test_what_the_worker_reads_beneath_tmp_is_bound_back_and_nothing_else(tmp_path: Path) -> None:
+    """A virtual environment made under /tmp (as CI runners do) stays importable, and /tmp is
+    hidden all the same: only the paths the worker reads are bound back."""
+    assert str(tmp_path).startswith("/tmp/"), "this test needs pytest's tmp_path under /tmp"
+    venv = tmp_path / "venv" / "site-packages"
+    (venv / "kit_helper").mkdir(parents=True)
+    (venv / "kit_helper" / "__init__.py").write_text("VALUE = 7\n")
+    neighbour = tmp_path / "venv" / "neighbour.txt"  # beside the bound folder, not in it
+    neighbour.write_text("for the grader only")
+    planted = tmp_path / "planted.txt"
+    planted.write_text("for the grader only")
+    body = """
+sys.path.insert(0, ARGS[0])
+attempt("import", lambda: __import__("kit_helper").VALUE)
+result["planted"] = os.path.exists(ARGS[1])
+result["neighbour"] = os.path.exists(ARGS[2])
+attempt("write_bound", lambda: open(os.path.join(ARGS[0], "new.py"), "w").write("x"))
+attempt("write_tmp", lambda: open("/tmp/new.txt", "w").write("x"))
+"""
+    result = run_confined(body, tmp_path, venv, planted, neighbour, extra_read=(venv,))
+    assert result["import"] == {"ok": 7}
+    assert not result["planted"]
+    assert not result["neighbour"]
+    assert "private-tmp" in result["mechanisms"]
+    assert not [m for m in result["missing"] if m.startswith("private-tmp")], result["missing"]
+    assert failed(result["write_tmp"])
+    assert failed(result["write_bound"])
+    assert not (venv / "new.py").exists()
+    assert sorted(p.name for p in venv.iterdir()) == ["kit_helper"]
 
 
 # -- the seccomp filter ----------------------------------------------------------------------

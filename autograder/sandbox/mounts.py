@@ -8,8 +8,9 @@ In order:
    that nothing mounted here propagates to the host and nothing the host mounts appears here.
 2. :func:`private_scratch`: an empty read-only tmpfs over each shared temporary folder
    (``/tmp``, ``/var/tmp``, ``/dev/shm``), which hides what others keep there (listening
-   sockets, other submissions' folders, files of the grader), unless the worker must still
-   read something beneath it; then a tmpfs of ``size_bytes`` and ``inodes`` over the scratch
+   sockets, other submissions' folders, files of the grader); what the worker must still read
+   beneath one (a virtual environment made under ``/tmp``, as CI runners do) is bound back at
+   its own path, and nothing else; then a tmpfs of ``size_bytes`` and ``inodes`` over the scratch
    folder (its path made anew inside a hidden folder), ``nosuid,nodev,noexec``; then the
    process moves into it.
 
@@ -24,11 +25,12 @@ import contextlib
 import ctypes
 import functools
 import os
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 SHARED_TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
-_HIDING_OPTIONS = "size=64k,nr_inodes=64,mode=0755"
+_HIDING_OPTIONS = "size=64k,nr_inodes=256,mode=0755"  # room for bind points
 
 _CLONE_NEWNS = 0x00020000
 _MS_RDONLY = 1
@@ -36,6 +38,7 @@ _MS_NOSUID = 2
 _MS_NODEV = 4
 _MS_NOEXEC = 8
 _MS_REMOUNT = 32
+_MS_BIND = 4096
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _MNT_DETACH = 2
@@ -57,11 +60,11 @@ def private_scratch(
         scratch: the worker's scratch folder; it becomes the working directory.
         size_bytes: the most bytes all files in it may hold together.
         inodes: the most files and folders it may hold.
-        visible: paths the worker must still read; a shared temporary folder that holds one of
-            them (outside ``scratch``) is not hidden.
+        visible: paths the worker must still read; one beneath a shared temporary folder (and
+            outside ``scratch``) is bound back at its own path in the hiding tmpfs.
 
     Returns:
-        The folders hidden, and a note for each shared temporary folder left visible.
+        The folders hidden, and a note for each left visible or writable.
 
     Raises:
         OSError: a mount failed; the folders hidden so far are shown again.
@@ -74,12 +77,16 @@ def private_scratch(
             folder = Path(os.path.realpath(name))
             if str(folder) in hidden or not folder.is_dir() or folder.is_relative_to(scratch):
                 continue
-            needed = [p for p in visible if _beneath(p, folder) and not _beneath(p, scratch)]
-            if needed:
-                notes.append(f"{name} not hidden: it holds {needed[0]}, which the worker reads")
-                continue
-            _mount("tmpfs", str(folder), "tmpfs", _SAFE_FLAGS, _HIDING_OPTIONS)
-            hidden.append(str(folder))
+            needed = _outermost(
+                Path(os.path.realpath(p))
+                for p in visible
+                if _beneath(p, folder) and not _beneath(p, scratch)
+            )
+            note = _hide(folder, needed)
+            if note is None:
+                hidden.append(str(folder))
+            else:
+                notes.append(f"{name} not hidden: {note}")
         scratch.mkdir(parents=True, exist_ok=True)  # anew, when it was in a hidden folder
         options = f"size={size_bytes},nr_inodes={inodes},mode=0700"
         _mount("tmpfs", str(scratch), "tmpfs", _SAFE_FLAGS, options)
@@ -95,6 +102,55 @@ def private_scratch(
             notes.append(f"{folder} hidden but left writable (64 KiB): {error.strerror}")
     os.chdir(scratch)
     return hidden, notes
+
+
+def _hide(folder: Path, needed: Sequence[Path]) -> str | None:
+    """Mount the hiding tmpfs over ``folder`` and bind each of ``needed`` back; None when
+    done, else why ``folder`` is left as it was."""
+    kept: list[tuple[Path, int]] = []
+    try:
+        # opened before the folder is hidden: bound back from these descriptors afterwards
+        for path in needed:
+            kept.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC)))
+    except OSError as error:
+        _close(kept)
+        return f"it holds {error.filename}, which the worker reads: {error.strerror}"
+    _mount("tmpfs", str(folder), "tmpfs", _SAFE_FLAGS, _HIDING_OPTIONS)
+    try:
+        for path, descriptor in kept:
+            _bind_back(path, descriptor)
+    except OSError as error:
+        _libc().umount2(str(folder).encode(), ctypes.c_int(_MNT_DETACH))
+        return f"what the worker reads beneath it could not be bound back ({error})"
+    finally:
+        _close(kept)
+    return None
+
+
+def _outermost(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` without those beneath another of them (binding the outer one shows both)."""
+    chosen: list[Path] = []
+    for path in sorted(set(paths), key=lambda p: len(p.parts)):
+        if not any(path.is_relative_to(outer) for outer in chosen):
+            chosen.append(path)
+    return chosen
+
+
+def _bind_back(path: Path, descriptor: int) -> None:
+    """Bind what ``descriptor`` (opened with O_PATH before ``path``'s folder was hidden) names
+    at ``path``, making the mount point in the hiding tmpfs first."""
+    if stat.S_ISDIR(os.fstat(descriptor).st_mode):
+        path.mkdir(parents=True, exist_ok=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
+    _mount(f"/proc/self/fd/{descriptor}", str(path), None, _MS_BIND | _MS_REC, None)
+
+
+def _close(kept: Sequence[tuple[Path, int]]) -> None:
+    for _, descriptor in kept:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
 
 
 def _beneath(path: Path, folder: Path) -> bool:
