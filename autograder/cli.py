@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the Canvas assignment id for grades.csv",
     )
+    batch.add_argument(
+        "--shard",
+        metavar="K/N",
+        default=None,
+        help="grade only the K-th (1 to N) of N stable slices of the class and write no class "
+        "files; a plain run afterwards writes them, regrading nothing",
+    )
     _common(batch)
 
     demo = commands.add_parser(
@@ -299,6 +306,7 @@ def run_grade(options: argparse.Namespace, config: GradingConfig) -> int:
 
 def run_grade_batch(options: argparse.Namespace, config: GradingConfig) -> int:
     from autograder.batch.command import BatchOptions, grade_class
+    from autograder.batch.shards import parse_shard
 
     chosen = BatchOptions(
         submissions=options.submissions,
@@ -309,6 +317,7 @@ def run_grade_batch(options: argparse.Namespace, config: GradingConfig) -> int:
         roster=options.roster,
         similarity=not options.no_similarity,
         canvas_assignment_id=options.canvas_assignment_id,
+        shard=parse_shard(options.shard) if options.shard is not None else None,
     )
     return grade_class(chosen, config, options.assignment)
 

@@ -6,6 +6,10 @@ the files of :data:`autograder.outputs.classfiles.CLASS_OUTPUTS` (the summary, `
 the LMS exports, the similarity report), each atomically, so an interrupted run never leaves a
 half-class gradebook behind; rerun the same command to resume.
 
+With ``--shard K/N`` (:mod:`autograder.batch.shards`) only the K-th of N stable slices of the
+class is graded and no class file is written: shards run on many machines into one OUT, then a
+plain run reuses every result and writes the class files.
+
 Every class file lists every student found, each on their own row
 (:mod:`autograder.batch.rows`). The student's name, Canvas user id and email come from the
 roster where it gives them, else from the export (a Canvas file name, Gradescope's metadata);
@@ -29,11 +33,12 @@ from typing import TYPE_CHECKING
 from autograder.batch.discover import DiscoveryError, Entry, discover, unpack_zip
 from autograder.batch.rows import class_rows, class_summary, known_students
 from autograder.batch.runner import BatchOutcome, Progress, default_jobs, grade_batch
+from autograder.batch.shards import Shard, select
 from autograder.batch.summary import summary_text
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.errors import UsageError
 from autograder.export.roster import Roster, RosterError, with_known
-from autograder.outputs.classfiles import ClassRecord, write_class_outputs
+from autograder.outputs.classfiles import CLASS_OUTPUTS, ClassRecord, write_class_outputs
 from autograder.report import terminal_text
 
 if TYPE_CHECKING:
@@ -48,7 +53,9 @@ class BatchOptions:
     folder for every student's results and the class files; ``jobs`` the grader processes
     (None: one per core); ``force`` regrades students whose results are up to date;
     ``figures`` draws the feedback pictures; ``roster`` is the optional roster CSV;
-    ``similarity`` writes the integrity report; ``canvas_assignment_id`` goes into grades.csv.
+    ``similarity`` writes the integrity report; ``canvas_assignment_id`` goes into grades.csv;
+    ``shard``, when given, grades only that slice of the class and writes no class file (see
+    :mod:`autograder.batch.shards`).
     """
 
     submissions: Path
@@ -59,11 +66,16 @@ class BatchOptions:
     roster: Path | None = None
     similarity: bool = True
     canvas_assignment_id: int | None = None
+    shard: Shard | None = None
 
 
 def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: str | None) -> int:
     """Grade a class and write the class files; return the exit status (0, or 130 when
-    interrupted). Misuse raises :class:`UsageError` before anything is graded."""
+    interrupted). Misuse raises :class:`UsageError` before anything is graded.
+
+    With ``options.shard``, only that slice is graded and no class file is written (nor the
+    integrity report): :func:`_finish_shard`.
+    """
     assignment = config.assignment(assignment_name)
     jobs = options.jobs if options.jobs is not None else default_jobs()
     if jobs < 1:
@@ -90,42 +102,40 @@ def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: s
             with_known(roster, known_students(entries))
         except RosterError as error:
             raise UsageError(str(error)) from None
+        # a shard grades its slice of the class; everything else about the run is the same
+        chosen_entries = entries if options.shard is None else select(entries, options.shard)
         out.mkdir(parents=True, exist_ok=True)
-        layout = entries[0].layout if entries else "plain"
-        people = sum(len(e.students) for e in entries)
-        groups = f" of {people} students" if people != len(entries) else ""
-        chosen = (
+        default = (
             ""
             if assignment_name or len(config.assignments) == 1
             else " (the default; --assignment chooses)"
         )
-        print(
-            terminal_text(
-                f"Grading {len(entries)} submissions{groups} ({layout} layout) of "
-                f"{assignment.name!r}"
-                f"{chosen} with {jobs} grader processes into {out}"
-            )
-        )
+        print(terminal_text(_opening_line(options, f"{assignment.name!r}{default}", entries, jobs)))
+        if options.shard is not None and not chosen_entries:
+            print(terminal_text(_shard_line(options, entries, chosen_entries)))
+            return 0
         outcome = grade_batch(
-            entries,
+            chosen_entries,
             assignment,
             config.path,
             out,
             jobs,
             force=options.force,
-            on_progress=Progress(len(entries)),
+            on_progress=Progress(len(chosen_entries)),
             figures=options.figures,
         )
         if outcome.interrupted:
             finished = sum(1 for s in outcome.students if s.result is not None)
             print(
                 terminal_text(
-                    f"\nInterrupted: {finished} of {len(entries)} students have results in "
-                    f"{out}; run the same command again to grade the rest."
+                    f"\nInterrupted: {finished} of {len(chosen_entries)} students have results "
+                    f"in {out}; run the same command again to grade the rest."
                 ),
                 file=sys.stderr,
             )
             return 130
+        if options.shard is not None:
+            return _finish_shard(options, entries, chosen_entries, outcome, assignment)
         similarity = _compare(options, entries, outcome, assignment, config, jobs)
         files = write_class_files(
             entries,
@@ -141,7 +151,95 @@ def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: s
         terminal_text(summary_text(stats, reused=outcome.reused, wall_seconds=outcome.wall_seconds))
     )
     print(terminal_text(f"Class files: {out}/{', '.join(files)}"))
+    _warn_about_isolation(outcome)
     return 0
+
+
+def _opening_line(
+    options: BatchOptions, assignment: str, entries: Sequence[Entry], jobs: int
+) -> str:
+    """What is graded (``assignment`` as it is to be shown), how and where: the first line a
+    run prints."""
+    layout = entries[0].layout if entries else "plain"
+    people = sum(len(e.students) for e in entries)
+    groups = f" of {people} students" if people != len(entries) else ""
+    what = f"{len(entries)} submissions{groups} ({layout} layout) of {assignment}"
+    if options.shard is None:
+        return f"Grading {what} with {jobs} grader processes into {options.out}"
+    return (
+        f"Shard {options.shard} of {what}: grading its slice with {jobs} grader processes "
+        f"into {options.out}"
+    )
+
+
+def _shard_line(options: BatchOptions, entries: Sequence[Entry], chosen: Sequence[Entry]) -> str:
+    """How much of the class the shard's slice holds, and that the class files wait for a
+    plain run (the command to type)."""
+    people = sum(len(e.students) for e in chosen)
+    students = f" ({people} students)" if people != len(chosen) else ""
+    return (
+        f"Shard {options.shard}: {len(chosen)} of the class's {len(entries)} submissions"
+        f"{students} are in this slice; the class files (class.json, grades.csv, the summary, "
+        "...) are left to a plain run once every shard has finished: autograder grade-batch "
+        f"{options.submissions} --out {options.out}"
+    )
+
+
+def _finish_shard(
+    options: BatchOptions,
+    entries: Sequence[Entry],
+    chosen: Sequence[Entry],
+    outcome: BatchOutcome,
+    assignment: AssignmentConfig,
+) -> int:
+    """A shard's last words: its slice's summary (each not-graded student of the slice named
+    with the reason, as no class file will say it yet) and :func:`_shard_line`. Writes
+    nothing: the class files describe the whole class, which no shard has."""
+    stats = class_summary(class_rows(chosen, outcome), assignment)
+    print(
+        terminal_text(summary_text(stats, reused=outcome.reused, wall_seconds=outcome.wall_seconds))
+    )
+    print(terminal_text(_shard_line(options, entries, chosen)))
+    _warn_about_isolation(outcome)
+    stale = [name for each in CLASS_OUTPUTS for name in each.files if (options.out / name).exists()]
+    if stale:
+        print(
+            terminal_text(
+                f"{options.out} still holds {', '.join(stale)} from an earlier plain run; "
+                "only the next plain run rewrites them."
+            )
+        )
+    return 0
+
+
+def isolation_warning(outcome: BatchOutcome) -> str | None:
+    """One line when a submission's code ran with less than the full sandbox (its results'
+    ``extra_data.isolation`` level is neither ``full`` nor ``not needed``), else None: as
+    ``autograder grade`` warns for one submission, once for the run. A container whose seccomp
+    profile refuses user namespaces grades every student this way."""
+    weaker = [
+        s.result.isolation
+        for s in outcome.students
+        if s.result is not None and s.result.isolation.get("level") not in ("full", "not needed")
+    ]
+    if not weaker:
+        return None
+    graded = sum(1 for s in outcome.students if s.result is not None)
+    levels = " or ".join(sorted({repr(str(i.get("level", "none"))) for i in weaker}))
+    missing = "; ".join(str(m) for m in weaker[0].get("missing", [])) or "unknown"
+    if len(missing) > 400:
+        missing = missing[:400] + "..."
+    return (
+        f"autograder: warning: {len(weaker)} of {graded} submissions ran with isolation "
+        f"{levels}, not full (missing: {missing}); their results.json say so in "
+        "extra_data.isolation"
+    )
+
+
+def _warn_about_isolation(outcome: BatchOutcome) -> None:
+    warning = isolation_warning(outcome)
+    if warning:
+        print(terminal_text(warning), file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -735,6 +735,20 @@ def _distinct(entries: list[Entry]) -> list[Entry]:
     ]
 
 
+def case_free_id(student_id: str) -> str:
+    """``student_id`` as it was before :func:`_distinct` gave it a case-collision suffix.
+
+    ``Zoe-<hash>`` (``<hash>`` being the short hash of ``Zoe``) is ``Zoe``; any other id is
+    itself. The suffix :func:`safe_id` appends is the hash of the raw name, never of the kept
+    part, so it is not mistaken for this one. Shards use it: a student's slice must not move
+    when someone whose id differs only by case joins the class.
+    """
+    base, dash, suffix = student_id.rpartition("-")
+    if dash and base and suffix == _short_hash(base):
+        return base
+    return student_id
+
+
 def _renamed(entry: Entry, student_id: str) -> Entry:
     members = tuple(
         dataclasses.replace(m, student_id=student_id) if m.student_id == entry.student_id else m
