@@ -66,7 +66,7 @@ def _gradients(value: Any, shapes: dict) -> dict | None:
 
 
 def _pair(value: Any) -> tuple[Any, Any]:
-    return tuple(value) if isinstance(value, list | tuple) and len(value) == 2 else (None, None)
+    return tuple(value) if isinstance(value, (list, tuple)) and len(value) == 2 else (None, None)
 
 
 def _floats(value: Any, ndim: int) -> np.ndarray | None:
@@ -174,7 +174,7 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
             axes.imshow(table, cmap=colours, vmin=-1, vmax=1)
             if who == "yours":
                 wrong = (table != correct) & ~np.isnan(correct)
-                for i, j in zip(*np.nonzero(wrong), strict=True):
+                for i, j in zip(*np.nonzero(wrong)):  # row and column indices, one pair each
                     axes.text(j, i, "×", ha="center", va="center", fontsize=12)
                 layers = sorted(
                     {_row_labels(correct.shape[0] - 3)[i].split()[0] for i in np.nonzero(wrong)[0]}

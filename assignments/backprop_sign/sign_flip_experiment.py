@@ -32,8 +32,6 @@ import sys
 import traceback
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 try:
     import backprop_sign as bp
@@ -80,6 +78,10 @@ def describe(label, history):
 
 def plot(correct, flipped, path=OUTPUT):
     """Save both loss curves on a logarithmic loss axis (the flipped one up to LOSS_CAP)."""
+    # imported here: without matplotlib the experiment still prints its numbers
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 4.5))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -98,6 +100,20 @@ def plot(correct, flipped, path=OUTPUT):
     axes.legend()
     figure.tight_layout()
     figure.savefig(path)
+
+
+def plot_or_say_why(*curves):
+    """Draw the picture with :func:`plot`; without matplotlib, say in one line that it is skipped
+    (the numbers printed above are the experiment's result)."""
+    try:
+        import matplotlib
+    except ImportError:
+        print(
+            f"The picture {OUTPUT} is skipped: matplotlib is not installed (pip install matplotlib)."
+        )
+        return
+    plot(*curves)
+    print(f"Both loss curves are in {OUTPUT}.")
 
 
 def main():
@@ -120,8 +136,7 @@ def main():
             "The two runs are the same: your train does not call regression_losses.mse_grad(...) "
             "through the module, so the flip never reached it (see train's docstring)."
         )
-    plot(history, history_flipped)
-    print(f"Both loss curves are in {OUTPUT}.")
+    plot_or_say_why(history, history_flipped)
     return 0
 
 

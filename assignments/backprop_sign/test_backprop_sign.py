@@ -189,7 +189,7 @@ def expect_dict(got, called, keys=KEYS):
 
 
 def expect_pair(got, called, first, second):
-    if not isinstance(got, tuple | list) or len(got) != 2:
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
         pytest.fail(
             f"{called} returned {got!r}; expected a pair ({first}, {second})", pytrace=False
         )
@@ -580,7 +580,7 @@ def test_inputs_are_not_modified(name):
     arguments = _calls()[name]
     originals = [_copy(a) for a in arguments]
     call(name, *arguments)
-    for position, (after, before) in enumerate(zip(arguments, originals, strict=True)):
+    for position, (after, before) in enumerate(zip(arguments, originals)):
         changed = (
             any(not np.array_equal(after[k], before[k]) for k in before)
             or set(after) != set(before)

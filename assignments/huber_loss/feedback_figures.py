@@ -49,7 +49,7 @@ def collect(call: Callable[..., Any], reference: Any) -> dict:
     correct = np.asarray(reference.huber_grad(ERRORS, zeros, delta=DELTA))
     gradient = {"student": student, "reference": correct, "why": why}
     got, why = _try(call, "fit_huber", X, Y, **FIT)
-    theta = _floats(got[0] if isinstance(got, list | tuple) and len(got) == 2 else None, (2,))
+    theta = _floats(got[0] if isinstance(got, (list, tuple)) and len(got) == 2 else None, (2,))
     if theta is None and why is None:
         why = "it returned no pair (theta, history) with theta of shape (2,)"
     reference_theta, _history = reference.fit_huber(X, Y, **FIT)

@@ -121,7 +121,7 @@ def check(name, args, kwargs, expected, why):
 
 
 def expect_pair(got, called):
-    if not isinstance(got, tuple | list) or len(got) != 2:
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
         pytest.fail(f"{called} returned {got!r}; expected a pair (theta, history)", pytrace=False)
     return got
 
@@ -266,7 +266,7 @@ def test_inputs_are_not_modified(name):
     arguments = _calls()[name]
     originals = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in arguments]
     call(name, *arguments)
-    for position, (after, before) in enumerate(zip(arguments, originals, strict=True)):
+    for position, (after, before) in enumerate(zip(arguments, originals)):
         if isinstance(before, np.ndarray) and not np.array_equal(after, before):
             pytest.fail(
                 f"{name} changed its argument number {position + 1}. Why: the caller still "

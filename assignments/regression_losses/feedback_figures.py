@@ -51,7 +51,7 @@ def collect(call: Callable[..., Any], reference: Any) -> dict:
     for loss in ("mse", "mae"):
         got, why = _try(call, "fit", x, y, loss=loss, lr=FIT_LR, epochs=FIT_EPOCHS)
         history = _floats(
-            got[1] if isinstance(got, list | tuple) and len(got) == 2 else None, (FIT_EPOCHS,)
+            got[1] if isinstance(got, (list, tuple)) and len(got) == 2 else None, (FIT_EPOCHS,)
         )
         _, reference_history = reference.fit(x, y, loss=loss, lr=FIT_LR, epochs=FIT_EPOCHS)
         data[f"fit_{loss}"] = {

@@ -31,8 +31,6 @@ import sys
 import traceback
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 try:
     import regression_losses as rl
@@ -68,6 +66,10 @@ def fit_flipped(x, y, lr=LR, epochs=EPOCHS):
 
 def plot(descent, flipped, path=OUTPUT):
     """Save both loss curves on a logarithmic loss axis."""
+    # imported here: without matplotlib the experiment still prints its numbers
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 4.5))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -80,6 +82,20 @@ def plot(descent, flipped, path=OUTPUT):
     axes.legend()
     figure.tight_layout()
     figure.savefig(path)
+
+
+def plot_or_say_why(*curves):
+    """Draw the picture with :func:`plot`; without matplotlib, say in one line that it is skipped
+    (the numbers printed above are the experiment's result)."""
+    try:
+        import matplotlib
+    except ImportError:
+        print(
+            f"The picture {OUTPUT} is skipped: matplotlib is not installed (pip install matplotlib)."
+        )
+        return
+    plot(*curves)
+    print(f"Both loss curves are in {OUTPUT}.")
 
 
 def main():
@@ -100,8 +116,7 @@ def main():
     ]:
         shown = np.array2string(np.asarray(final_theta), precision=3)
         print(f"{label}: final MSE {losses[-1]:.4g}, theta = {shown}")
-    plot(history, history_flipped)
-    print(f"Both loss curves are in {OUTPUT}.")
+    plot_or_say_why(history, history_flipped)
     return 0
 
 

@@ -405,7 +405,7 @@ CALLS = {
 def test_inputs_are_not_modified(name):
     arrays = [np.array(a) if isinstance(a, list) else a for a in CALLS[name]]
     call(name, *arrays)
-    for position, (after, original) in enumerate(zip(arrays, CALLS[name], strict=True)):
+    for position, (after, original) in enumerate(zip(arrays, CALLS[name])):
         if isinstance(after, np.ndarray) and not np.array_equal(after, original):
             pytest.fail(
                 f"{name} changed its argument number {position + 1}: it was "

@@ -65,10 +65,13 @@ EXPERIMENT = """\
 # The experiment (run the self-check cell first: it makes this notebook importable as {module}).
 %run {script}
 """
+# Without matplotlib the experiment draws nothing (and says so in one line): nothing to show.
 SHOW_PICTURE = """\
+from pathlib import Path
+
 from IPython.display import Image
 
-Image({picture})
+Image({picture}) if Path({picture}).exists() else None
 """
 
 ANSWER = "YOUR ANSWER HERE"

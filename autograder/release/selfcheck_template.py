@@ -12,6 +12,8 @@ folder has ``feedback_figures.py``.
 
 Passing these checks is a good sign, not a guarantee: the grader runs hidden
 checks on other inputs.
+
+It runs on Python 3.9 and later with numpy and pytest; the pictures also need matplotlib.
 """
 
 from __future__ import annotations
@@ -103,9 +105,7 @@ def _student_call(module, name: str, args: list, kwargs: dict):
     finally:
         for other, original in saved.items():
             setattr(module, other, original)
-    mutated = not all(
-        _same(after, was) for after, was in zip(arguments, [_plain(b) for b in before], strict=True)
-    )
+    mutated = not all(_same(after, _plain(was)) for after, was in zip(arguments, before))
     return answer, mutated
 
 
@@ -139,14 +139,14 @@ def _same(got, expected) -> bool:
         )
     if (
         isinstance(expected, list)
-        and isinstance(got, tuple | list)
+        and isinstance(got, (tuple, list))
         and len(got) == len(expected)
-        and any(isinstance(e, dict | list) for e in expected)
+        and any(isinstance(e, (dict, list)) for e in expected)
     ):
         try:
             np.asarray(expected, dtype=float)
         except (TypeError, ValueError):
-            return all(_same(g, e) for g, e in zip(got, expected, strict=True))
+            return all(_same(g, e) for g, e in zip(got, expected))  # lengths checked above
     try:
         got_array, expected_array = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     except (TypeError, ValueError):
@@ -229,15 +229,17 @@ def name_the_mistake(module, function: str, data: dict) -> str | None:
         answers.append(answer)
         mutations.append(mutated)
     for mistake in entry["mistakes"]:
+        # one answer per probe (answers, mutations and probes are built together above); a
+        # mistake with another number of outputs than probes matches nothing
         if mistake["outputs"] is not None:
-            matched = all(
-                _same(got, out) for got, out in zip(answers, mistake["outputs"], strict=True)
+            matched = len(mistake["outputs"]) == len(answers) and all(
+                _same(got, out) for got, out in zip(answers, mistake["outputs"])
             )
         else:
             rule = mistake.get("rule")
             matched = rule is not None and all(
                 rule_holds(rule, got, p["args"], mutated)
-                for got, p, mutated in zip(answers, entry["probes"], mutations, strict=True)
+                for got, p, mutated in zip(answers, entry["probes"], mutations)
             )
         if not matched:
             continue
@@ -300,7 +302,9 @@ def draw_pictures(module, data: dict) -> list[Path]:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
     except ImportError:
-        print("(pip install matplotlib to get the pictures)")
+        print(
+            "\nPictures skipped: matplotlib is not installed (pip install matplotlib to get them)."
+        )
         return []
     import feedback_figures
 
