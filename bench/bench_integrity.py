@@ -106,12 +106,18 @@ MISTAKES = {
     "mae_grad": ["np.abs(e) / e.size", "np.sign(e)"],
     "gd_step": ["    return np.asarray(theta, dtype=float) + lr * np.asarray(grad, dtype=float)\n"],
 }
-RARE = {"mse": "np.sum(e ** 2) / (e.size - 1)", "mae_grad": "np.where(e < 0, -1.0, 1.0) / e.size"}
+# each planted pair k gets wrong answers of its own (pairs sharing one answer would be a cluster,
+# which the report rightly lists as a possible uncatalogued misconception, not as a pair)
+RARE = {
+    "mse": "np.sum(e ** 2) / (e.size + {k})",
+    "mae_grad": "np.where(e < 0, -1.0, {f}) / e.size",
+}
 NAMES = ["err", "diff", "gap", "r", "residual", "delta", "d", "errors", "resid", "dev"]
 
 
-def student_source(rng: random.Random, mistake: str | None, rare: bool) -> str:
-    """One generated submission (see the module docstring)."""
+def student_source(rng: random.Random, mistake: str | None, rare: int | None) -> str:
+    """One generated submission (see the module docstring); ``rare`` is the planted pair's
+    number (its two uncatalogued wrong answers), None for everybody else."""
 
     def pick(options: list[str]) -> str:
         return rng.choice(options)
@@ -119,8 +125,8 @@ def student_source(rng: random.Random, mistake: str | None, rare: bool) -> str:
     def elementwise(name: str, expression: str) -> str:
         if mistake == name and name in MISTAKES and name != "gd_step":
             expression = pick(MISTAKES[name])
-        if rare and name in RARE:
-            expression = RARE[name]
+        if rare is not None and name in RARE:
+            expression = RARE[name].format(k=rare + 1, f=1.0 + (rare + 1) / 8)
         wrap = "float({})" if name in ("mse", "mae") and rng.random() < 0.5 else "{}"
         guard = pick(["", "", GUARD])
         if rng.random() < 0.5:
@@ -179,7 +185,7 @@ def make_class(folder: Path, size: int, seed: int = 7) -> set[tuple[str, str]]:
     honest = size - copies - 2 * rare_pairs
     for index in range(honest):
         mistake = rng.choice(list(MISTAKES)) if rng.random() < 0.35 else None
-        sources[f"s{index:04d}"] = student_source(rng, mistake, rare=False)
+        sources[f"s{index:04d}"] = student_source(rng, mistake, rare=None)
     for index in range(copies):
         original = f"s{rng.randrange(honest):04d}"
         student = f"c{index:04d}"
@@ -187,8 +193,8 @@ def make_class(folder: Path, size: int, seed: int = 7) -> set[tuple[str, str]]:
         planted.add(tuple(sorted((original, student))))  # type: ignore[arg-type]
     for index in range(rare_pairs):
         a, b = f"r{index:04d}a", f"r{index:04d}b"
-        sources[a] = student_source(rng, None, rare=True)
-        sources[b] = student_source(rng, None, rare=True)
+        sources[a] = student_source(rng, None, rare=index)
+        sources[b] = student_source(rng, None, rare=index)
         planted.add((a, b))
     for student, source in sources.items():
         (folder / f"{student}.py").write_text(source)
