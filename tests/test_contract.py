@@ -312,6 +312,81 @@ def test_the_lesson_has_the_parts_the_notebook_places(name):
     )
 
 
+_NOTEBOOK_TEXT = re.compile(r"^<!-- notebook[ \t]*\n.*?^-->[ \t]*$\n?", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_workflow_is_led_to_its_own_self_check(name):
+    """The lesson as a file student reads it sends them to ``python selfcheck.py``; as the
+    notebook says it, to the self-check cell, never to a file it does not use."""
+    from autograder.release.notebook import lesson_parts, notebook_wording
+
+    assignment = KIT.assignments[name]
+    readme = assignment.lesson.read_text(encoding="utf-8")
+    as_file = lesson_parts(_NOTEBOOK_TEXT.sub("", readme))
+    as_notebook = lesson_parts(notebook_wording(readme))
+    assert as_file.check is not None and "python selfcheck.py" in as_file.check
+    assert as_notebook.check is not None and "self-check cell" in as_notebook.check
+    notebook_text = "\n".join(
+        part or "" for part in (as_notebook.implement, as_notebook.check, as_notebook.experiment)
+    )
+    notebook_text += as_notebook.question or ""
+    for file_only in ("python selfcheck.py", f"Open `{assignment.module}.py`", "ANSWER.md"):
+        assert file_only not in notebook_text, f"the notebook tells its reader: {file_only}"
+    if as_notebook.experiment is not None:
+        assert "experiment cell" in as_notebook.experiment
+        assert f"python {assignment.experiment.script}" not in as_notebook.experiment
+
+
+def _executed(folder: Path, notebook: dict) -> list[tuple[str, dict]]:
+    """Run every cell of ``notebook`` in a fresh kernel in ``folder``: (cell id, output) pairs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    node = nbformat.reads(json.dumps(notebook), as_version=4)
+    client = NotebookClient(
+        node, timeout=180, allow_errors=True, resources={"metadata": {"path": str(folder)}}
+    )
+    client.execute()
+    return [(cell.get("id"), output) for cell in node.cells for output in cell.get("outputs", [])]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("filled", [False, True], ids=["as-released", "filled-in"])
+@pytest.mark.parametrize("name", NAMES)
+def test_run_all_of_the_released_notebook_raises_nothing(releases, tmp_path, name, filled):
+    """Run All, as released (every function a stub) and with the reference's functions in
+    their cells: no cell ends in an error, nothing is written to stderr, and no cell but the
+    experiment's shows a value; the self-check speaks of the notebook."""
+    from autograder.release.notebook import module_cells
+
+    assignment = KIT.assignments[name]
+    folder = tmp_path / "student"
+    shutil.copytree(releases[name], folder)
+    for module, given in assignment.provides.items():  # the student's earlier assignment
+        shutil.copy(KIT.assignment(given.source).reference_file, folder / f"{module}.py")
+    notebook = json.loads((folder / f"{assignment.module}.ipynb").read_text(encoding="utf-8"))
+    functions = list(assignment.functions)
+    if filled:
+        _, solutions = module_cells(assignment.reference_file.read_text("utf-8"), functions)
+        cells = {cell.get("id"): cell for cell in notebook["cells"]}
+        for function, source in solutions:
+            cells[f"answer-{function}"]["source"] = source
+    outputs = _executed(folder, notebook)
+    errors = [(c, o["ename"], o["evalue"]) for c, o in outputs if o["output_type"] == "error"]
+    assert not errors
+    assert not [(c, o["text"]) for c, o in outputs if o.get("name") == "stderr"]
+    assert {c for c, o in outputs if o["output_type"] == "execute_result"} <= {"run-experiment"}
+    said = "".join(o["text"] for c, o in outputs if c == "self-check" and o.get("name") == "stdout")
+    passing = len(functions) if filled else 0
+    assert (
+        f"Self-check of the functions of this notebook: {passing} of {len(functions)} functions"
+        in said
+    ), said
+    assert "Run this cell again after every change." in said
+    assert "pytest" not in said
+
+
 EXPERIMENTS = [name for name in NAMES if KIT.assignments[name].experiment is not None]
 
 

@@ -15,7 +15,12 @@ from conftest import REFERENCE_PATH, REPO_ROOT
 from autograder.cli import main
 from autograder.config import ConfigError, ExperimentConfig, load_config
 from autograder.release import ReleaseError, write_release
-from autograder.release.notebook import build_notebook, lesson_parts, section_title
+from autograder.release.notebook import (
+    LessonMarkupError,
+    build_notebook,
+    lesson_parts,
+    section_title,
+)
 from autograder.release.stubs import MARKERS, StubError, make_stubs
 
 RELEASE_DIR = REPO_ROOT / "assignments" / "regression_losses"
@@ -396,7 +401,7 @@ def test_the_experiment_cell_runs_the_script_grading_yaml_names():
     experiment = ExperimentConfig(script="tilt.py", picture="tilt.png")
     notebook = build_notebook(LESSON, STUBS, "week1", ["loss"], experiment)
     cells = {cell["id"]: "".join(cell["source"]) for cell in notebook["cells"]}
-    assert "%run tilt.py\n" in cells["run-experiment"]
+    assert "%run -e tilt.py\n" in cells["run-experiment"]  # -e: its sys.exit is no traceback
     assert cells["run-experiment"].endswith(
         'Image("tilt.png") if Path("tilt.png").exists() else None\n'
     )
@@ -405,6 +410,75 @@ def test_the_experiment_cell_runs_the_script_grading_yaml_names():
     )
     run = next(c for c in without_picture["cells"] if c["id"] == "run-experiment")
     assert "Image" not in "".join(run["source"])
+
+
+WORDED = """\
+Intro.
+
+## 6. What you implement
+
+<!-- file -->
+Open `week1.py` and fill in `loss`.
+<!-- notebook
+Fill in the cell of `loss` below.
+-->
+It returns a float.
+
+## 7. Check your work
+
+<!-- file -->
+Run `python selfcheck.py`.
+<!-- notebook
+Run the self-check cell.
+-->
+"""
+
+
+def test_the_notebook_says_its_own_text_where_the_lesson_gives_one():
+    notebook = build_notebook(WORDED, STUBS, "week1", ["loss"])
+    cells = {cell["id"]: "".join(cell["source"]) for cell in notebook["cells"]}
+    assert cells["what-you-implement"] == (
+        "## 6. What you implement\n\nFill in the cell of `loss` below.\nIt returns a float."
+    )
+    assert cells["check-your-work"] == "## 7. Check your work\n\nRun the self-check cell."
+    assert "<!--" not in "".join(cells.values())
+
+
+@pytest.mark.parametrize(
+    ("broken", "words"),
+    [
+        (
+            WORDED.replace("<!-- notebook\nFill in the cell of `loss` below.\n-->\n", ""),
+            "line 11: '<!-- file -->' comes before the pair of line 5 ends",
+        ),
+        (
+            WORDED.replace("<!-- file -->\nRun `python selfcheck.py`.\n", ""),
+            "line 14: '<!-- notebook' has no '<!-- file -->' before it",
+        ),
+        (
+            WORDED.replace("<!-- notebook\nRun the self-check cell.\n-->\n", ""),
+            "line 14: '<!-- file -->' has no '<!-- notebook' after it",
+        ),
+        (
+            WORDED.removesuffix("-->\n"),
+            "line 16: '<!-- notebook' is never closed by a line '-->'",
+        ),
+    ],
+    ids=["file-in-a-pair", "notebook-without-file", "file-without-notebook", "unclosed"],
+)
+def test_an_unpaired_marker_is_an_error_naming_its_line(broken, words):
+    with pytest.raises(LessonMarkupError) as error:
+        build_notebook(broken, STUBS, "week1", ["loss"])
+    assert str(error.value).startswith(words + " (the text for students of the .py file")
+
+
+def test_a_release_with_an_unpaired_marker_names_the_lesson(course, tmp_path):
+    lesson = course / "assignments" / "regression_losses" / "README.md"
+    lesson.write_text(lesson.read_text().replace("<!-- notebook", "<!-- notes", 1))
+    config = load_config(course / "grading.yaml")
+    with pytest.raises(ReleaseError, match=r"README\.md: line \d+: '<!-- file -->' comes before"):
+        write_release(config, config.assignment("regression_losses"), tmp_path / "bundle")
+    assert not (tmp_path / "bundle").exists()
 
 
 # -- grading.yaml's experiment and question ----------------------------------------------------------

@@ -106,8 +106,8 @@ def main():
     except NotImplementedError as error:
         missing = traceback.extract_tb(error.__traceback__)[-1].name
         print(
-            f"{missing} is not implemented yet; this experiment needs mse, predict, "
-            "linear_grads, gd_step and fit from your regression_losses.py."
+            f"{missing} is not implemented yet; this experiment needs your mse, predict, "
+            "linear_grads, gd_step and fit."
         )
         return 1
     for label, losses, final_theta in [

@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.grading.runner import load_reference
 from autograder.outputs.atomic import write_bytes_atomic
-from autograder.release.notebook import build_notebook, notebook_text
+from autograder.release.notebook import LessonMarkupError, build_notebook, notebook_text
 from autograder.release.selfcheck_data import RuleError, selfcheck_json
 from autograder.release.stubs import MARKERS, StubError, solution_lines, stubs_for
 
@@ -59,6 +59,8 @@ def generated_files(assignment: AssignmentConfig) -> dict[str, str]:
             list(assignment.functions),
             assignment.experiment,
         )
+    except LessonMarkupError as error:
+        raise ReleaseError(f"{assignment.lesson}: {error}") from None
     except ValueError as error:  # the stubs lack a function grading.yaml lists
         raise ReleaseError(f"{assignment.reference_file}: {error}") from None
     try:

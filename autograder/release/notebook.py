@@ -58,12 +58,14 @@ def _as_module(namespace, name):
 sys.modules["{module}"] = _as_module(globals(), "{module}")
 import selfcheck
 
-selfcheck.main(inline=True)
+status = selfcheck.main(inline=True)  # 0 when every function passes its public checks
 '''
 
+# -e: the script's sys.exit (1 while a function is not implemented, after saying which) ends
+# the script, not the cell with a traceback
 EXPERIMENT = """\
 # The experiment (run the self-check cell first: it makes this notebook importable as {module}).
-%run {script}
+%run -e {script}
 """
 # Without matplotlib the experiment draws nothing (and says so in one line): nothing to show.
 SHOW_PICTURE = """\
@@ -136,6 +138,55 @@ def experiment_source(module: str, script: str, picture: str | None) -> str:
     return text
 
 
+FILE_MARKER = "<!-- file -->"
+NOTEBOOK_MARKER = "<!-- notebook"
+_RULE = (
+    f"the text for students of the .py file goes after a line {FILE_MARKER!r}, the notebook's "
+    f"after a line {NOTEBOOK_MARKER!r}, and a line '-->' ends it"
+)
+
+
+class LessonMarkupError(ValueError):
+    """A lesson's ``<!-- file -->`` / ``<!-- notebook`` markers do not pair up; the message
+    names the line."""
+
+
+def notebook_wording(readme: str) -> str:
+    """The lesson as the notebook says it.
+
+    A lesson may word a passage twice: a line ``<!-- file -->``, the text for students who
+    work in the ``.py`` file, a line ``<!-- notebook``, the notebook's text, and a line ``-->``.
+    The README shows the first and hides the second in a comment; here the second replaces the
+    first and the markers go. Raises :class:`LessonMarkupError` naming the line of a marker
+    out of that order.
+    """
+    kept: list[str] = []
+    state, opened = "both", 0  # "file" or "notebook" inside a pair, from the line ``opened``
+    for number, line in enumerate(readme.splitlines(keepends=True), start=1):
+        marker = line.strip()
+        if marker == FILE_MARKER:
+            if state != "both":
+                _unpaired(number, f"{FILE_MARKER!r} comes before the pair of line {opened} ends")
+            state, opened = "file", number
+        elif marker == NOTEBOOK_MARKER:
+            if state != "file":
+                _unpaired(number, f"{NOTEBOOK_MARKER!r} has no {FILE_MARKER!r} before it")
+            state, opened = "notebook", number
+        elif state == "notebook" and marker == "-->":
+            state = "both"
+        elif state != "file":
+            kept.append(line)
+    if state == "file":
+        _unpaired(opened, f"{FILE_MARKER!r} has no {NOTEBOOK_MARKER!r} after it")
+    if state == "notebook":
+        _unpaired(opened, f"{NOTEBOOK_MARKER!r} is never closed by a line '-->'")
+    return "".join(kept)
+
+
+def _unpaired(line: int, what: str) -> None:
+    raise LessonMarkupError(f"line {line}: {what} ({_RULE})")
+
+
 def split_sections(readme: str) -> tuple[str, list[str]]:
     """The README's text before its first ``## `` heading, and each ``## `` section."""
     parts = SECTION.split(readme)
@@ -179,10 +230,12 @@ def build_notebook(
 ) -> dict:
     """The student notebook as an nbformat 4.5 dictionary.
 
-    A part the lesson lacks (:func:`lesson_parts`) has no cell; the experiment cell is there
-    when the assignment has an experiment (grading.yaml's ``experiment``).
+    The lesson is worded for the notebook (:func:`notebook_wording`). A part the lesson lacks
+    (:func:`lesson_parts`) has no cell; the experiment cell is there when the assignment has an
+    experiment (grading.yaml's ``experiment``). Raises :class:`LessonMarkupError` for unpaired
+    markers, ValueError when the stubs lack a function.
     """
-    lesson = lesson_parts(readme)
+    lesson = lesson_parts(notebook_wording(readme))
     preamble, function_sources = module_cells(stubs, functions)
     cells = [_markdown("lesson", lesson.teaching)]
     if lesson.implement is not None:

@@ -333,15 +333,17 @@ def main(inline: bool = False) -> int:
     data = DATA
     by_function = run_public_checks()
     passing = [f for f in FUNCTIONS if by_function[f] and all(ok for ok, _ in by_function[f])]
+    checked = "the functions of this notebook" if inline else f"{MODULE}.py"
     print(
-        f"Self-check of {MODULE}.py: {len(passing)} of {len(FUNCTIONS)} functions pass their public checks.\n"
+        f"Self-check of {checked}: {len(passing)} of {len(FUNCTIONS)} functions pass their public checks.\n"
     )
     for function in FUNCTIONS:
         outcomes = by_function[function]
         failed = [message for ok, message in outcomes if not ok]
         if not outcomes:
             print(
-                f"  ? {function:<13} no public check ran (is test_{MODULE}.py beside this script?)"
+                f"  ? {function:<13} no public check ran (is test_{MODULE}.py beside "
+                f"{'this notebook' if inline else 'this script'}?)"
             )
             continue
         if not failed:
@@ -363,9 +365,12 @@ def main(inline: bool = False) -> int:
 
         for path in pictures:
             display(Image(str(path)))
-    print(
-        f"\nDone in {time.monotonic() - started:.1f} s. `pytest -v` shows every public check in detail."
+    again = (
+        "Run this cell again after every change."
+        if inline
+        else "`pytest -v` shows every public check in detail."
     )
+    print(f"\nDone in {time.monotonic() - started:.1f} s. {again}")
     return 0 if len(passing) == len(FUNCTIONS) else 1
 
 
