@@ -220,6 +220,20 @@ LIMIT_KEYS = {"call_seconds", "submission_seconds", "memory_mb", "output_kb"}
 SEED_KEYS = {"base", "per_submission"}
 
 
+def _where_yaml_fails(error: yaml.YAMLError) -> str:
+    """`` at line N: what`` for a PyYAML error. The line is where the faulty construct starts
+    (an unclosed bracket, a key without its colon), which PyYAML calls the context, else where
+    it noticed the problem, which may be lines later (the end of the file)."""
+    problem = getattr(error, "problem_mark", None)
+    context = getattr(error, "context_mark", None)
+    if problem is None:
+        return ""
+    line = (context or problem).line + 1
+    what = ", ".join(str(part) for part in (getattr(error, "context", None), error.problem) if part)
+    noticed = f" (noticed at line {problem.line + 1})" if problem.line + 1 != line else ""
+    return f" at line {line}: {what}{noticed}" if what else f" at line {line}"
+
+
 def load_config(path: Path) -> GradingConfig:
     """Read and validate grading.yaml at ``path``."""
     path = Path(path)
@@ -233,9 +247,7 @@ def load_config(path: Path) -> GradingConfig:
         mark = error.problem_mark
         raise ConfigError(f"{path}: {error.problem} at line {mark.line + 1}") from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: is not valid YAML{where}") from None
+        raise ConfigError(f"{path}: is not valid YAML{_where_yaml_fails(error)}") from None
     reader = _Reader(path)
     top = reader.mapping(data, "")
     assignments = reader.mapping(reader.require(top, "assignments", ""), "assignments")

@@ -270,7 +270,10 @@ def misuse_cases(tmp_path: Path) -> dict[str, tuple[list[str], list[str]]]:
     not_a_mapping.write_text("assignments: [regression_losses]\n", encoding="utf-8")
     absent = tmp_path / "absent.yaml"
     missing = tmp_path / "nobody" / "regression_losses.py"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("def mse(y_pred, y_true):\n    return 0.0\n", encoding="utf-8")
     return {
+        "not-code": ([str(notes)], [str(notes), "neither a Python file (.py) nor a notebook"]),
         "missing-path": ([str(missing)], [str(missing)]),
         "empty-folder": ([str(tmp_path / "empty")], [str(tmp_path / "empty")]),
         "unknown-assignment": ([str(CORRECT), "--assignment", "week_9"], ["week_9"]),
@@ -285,6 +288,7 @@ def misuse_cases(tmp_path: Path) -> dict[str, tuple[list[str], list[str]]]:
 
 MISUSES = [
     "missing-path",
+    "not-code",
     "empty-folder",
     "unknown-assignment",
     "broken-yaml",

@@ -243,6 +243,18 @@ def test_not_yaml_names_the_line(course):
     assert re.search(rf"\bline {number}\b", message), message
 
 
+def test_not_yaml_names_the_line_where_the_fault_starts_not_where_it_is_noticed(course):
+    """An unclosed quote is noticed at the end of the file; the line to fix is the quote's."""
+    lines = KIT_YAML.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, start=1) if line.strip().startswith("title:"))
+    lines[number - 1] = '    title: "Regression losses, the sign'
+    path = course / "grading.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    message = config_error(path)
+    assert re.search(rf"is not valid YAML at line {number}: .*quoted scalar", message), message
+    assert f"(noticed at line {len(lines) + 1})" in message
+
+
 @pytest.mark.parametrize(
     "text", ["- regression_losses\n- other\n", "just a sentence\n", "42\n", ""]
 )

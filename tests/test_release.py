@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +115,19 @@ def test_release_bundle_fails_untouched_and_passes_a_correct_solution(tmp_path):
     solved = run_python(bundle, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert solved.returncode == 0, solved.stdout
     assert "31 passed" in solved.stdout
+
+
+def test_the_bundle_folder_is_readable_by_others_like_its_files(tmp_path):
+    """Handed out through a shared folder or a web server, the bundle must be readable by
+    others: the folder gets the mode a new folder gets under the umask, not mkdtemp's 0700."""
+    previous = os.umask(0o022)
+    try:
+        assert main(["release", "--out", str(tmp_path / "bundle")]) == 0
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "bundle").iterdir()}
+    assert stat.S_IMODE((tmp_path / "bundle").stat().st_mode) == 0o755
+    assert set(modes.values()) == {0o644}, modes
 
 
 def test_release_never_overwrites_a_folder_with_content(tmp_path, assignment):

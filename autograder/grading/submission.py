@@ -352,6 +352,11 @@ def _choose(
     if kind == "missing":
         raise SubmissionNotFound(f"{shown(path)}: no such file or folder")
     if kind == "file":
+        if path.suffix.lower() not in (".py", ".ipynb"):
+            raise SubmissionNotFound(
+                f"{shown(path)}: is neither a Python file (.py) nor a notebook (.ipynb), so it "
+                "is not graded"
+            )
         return path, ()
     if kind != "folder":
         raise SubmissionRefused(refusal(path, kind))

@@ -167,6 +167,9 @@ def write_release(config: GradingConfig, assignment: AssignmentConfig, out: Path
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+        # mkdtemp makes the folder 0700; a bundle is handed out, so it gets the mode a new
+        # folder gets (0755 under the usual umask 022), as its files do
+        staging.chmod(0o777 & ~_umask())
         if out.exists():
             out.rmdir()
         os.replace(staging, out)
@@ -174,6 +177,13 @@ def write_release(config: GradingConfig, assignment: AssignmentConfig, out: Path
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return sorted(files)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def update_sources(assignment: AssignmentConfig) -> list[Path]:
