@@ -104,7 +104,7 @@ def test_run_autograder_always_writes_results(bundle, tmp_path):
     run_autograder(root)
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0
-    assert "Did you upload regression_losses.py or one notebook?" in results["output"]
+    assert "Did you upload `regression_losses.py` or one notebook?" in results["output"]
 
 
 def test_a_bundle_for_an_assignment_that_builds_on_another(tmp_path):

@@ -4,12 +4,18 @@ Gradescope builds an image by running ``setup.sh`` once, then runs
 ``run_autograder`` per submission in ``/autograder``: the student's files are
 in ``/autograder/submission`` and the script must write
 ``/autograder/results/results.json``. The zip holds, at its root, those two
-scripts and a copy of what grading needs: the engine (``autograder/``),
-``grading.yaml``, the assignment's reference, hidden checks, release folder and the other
-files its grading.yaml entry names, and
-``pyproject.toml`` so ``setup.sh`` can install the kit and its dependencies.
-``run_autograder`` honours ``AUTOGRADER_ROOT`` (default ``/autograder``) so
-the bundle can be tried in a temporary folder.
+scripts, ``constraints.txt`` (the pinned versions setup.sh installs: see
+``gradescope-constraints.txt`` beside this module) and a copy of what grading needs: the engine
+(``autograder/``), ``grading.yaml``, the assignment's reference, hidden checks, release folder and
+the other files its grading.yaml entry names, and ``pyproject.toml`` so ``setup.sh`` can install
+the kit. No ``setup.py``: its build hook would copy the course (the reference) into the
+installed package, which student code may read.
+
+``setup.sh`` installs the kit in ``/opt/kit``, creates the unprivileged user for student code and
+makes the source folder root's alone; ``run_autograder`` grades as root into a private folder
+and has :mod:`autograder.release.gradescope_run` write results.json last. Both honour
+``AUTOGRADER_ROOT`` (default ``/autograder``), so the bundle can be tried in a temporary folder;
+their headers list the other variables a trial may set.
 """
 
 from __future__ import annotations
@@ -22,31 +28,97 @@ import yaml
 
 from autograder.config import AssignmentConfig, GradingConfig
 
+CONSTRAINTS = Path(__file__).with_name("gradescope-constraints.txt")
+
 SETUP_SH = """\
 #!/usr/bin/env bash
-# Runs once, as root, when Gradescope builds the autograder image.
+# Runs once, as root, when Gradescope builds the autograder image (gradescope/autograder-base:
+# Ubuntu 22.04, python3 3.10). It installs the kit in a virtual environment with the versions
+# pinned in constraints.txt, creates the unprivileged user for student code, and makes the source
+# folder (the reference, the hidden checks) readable by root only.
+#
+# To try it outside Gradescope (the kit's tests do), these variables change it:
+#   AUTOGRADER_ROOT=DIR          instead of /autograder
+#   AUTOGRADER_SETUP_INSTALL=0   no apt-get, no virtual environment, no pip: run_autograder is
+#                                then given an interpreter that has the kit, as AUTOGRADER_PYTHON
+#   AUTOGRADER_STUDENT_USER=NAME the unprivileged user (default autograder-student), created
+#                                when missing
 set -euo pipefail
-apt-get update -qq
-apt-get install -y -qq python3 python3-pip python3-venv > /dev/null
-python3 -m venv /opt/kit
-/opt/kit/bin/pip install --quiet /autograder/source
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+KIT=/opt/kit
+STUDENT="${AUTOGRADER_STUDENT_USER:-autograder-student}"
+
+if [ "${AUTOGRADER_SETUP_INSTALL:-1}" != 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip > /dev/null
+    python3 -m venv "$KIT"
+    # pip and setuptools first, pinned: the kit is then built with that setuptools (no isolation)
+    "$KIT/bin/python" -m pip install --quiet --no-cache-dir -c "$SOURCE/constraints.txt" \\
+        --upgrade pip setuptools
+    "$KIT/bin/python" -m pip install --quiet --no-cache-dir --no-build-isolation \\
+        -c "$SOURCE/constraints.txt" "$SOURCE"
+    # the environment holds no course file (no setup.py is bundled, so no course is copied into
+    # the package): student code may read it, it must not write it
+    chmod -R go+rX,go-w "$KIT"
+fi
+
+if ! id -u "$STUDENT" > /dev/null 2>&1; then
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \\
+        --shell /usr/sbin/nologin "$STUDENT"
+fi
+
+# the reference and the hidden checks: root's alone
+chown -R root:root "$SOURCE"
+chmod -R go-rwx "$SOURCE"
 """
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
-# Runs once per submission. Grades /autograder/submission into /autograder/results/results.json.
+# Runs once per submission, as root, in /autograder: grades /autograder/submission and writes
+# /autograder/results/results.json, always, and last.
+#
+# The grader (a trusted process, root) reads the reference and hidden checks in source/, which
+# only root may read; the student's code runs in the kit's sandbox workers, never as this
+# process. The grader writes into a folder only root can reach; then a fresh trusted process
+# (autograder.release.gradescope_run) adds what submission_metadata.json says (group members,
+# earlier scores, for display only), renders the feedback as Markdown and swaps results.json
+# into place atomically, after every worker has ended: whatever the student's code may have put
+# there is replaced.
+#
+# Where the kernel refuses the sandbox a user namespace (Docker, as on Gradescope), a worker
+# started as root changes to an unprivileged uid before it runs student code: the uid of the user
+# setup.sh made, passed as AUTOGRADER_WORKER_UID (the sandbox's default otherwise: 65534, nobody).
+#
+# AUTOGRADER_ROOT (default /autograder), AUTOGRADER_PYTHON (default /opt/kit/bin/python, which
+# setup.sh makes) and AUTOGRADER_STUDENT_USER (as for setup.sh) let the bundle be tried elsewhere.
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{AUTOGRADER_PYTHON:-/opt/kit/bin/python}}"
+STUDENT="${{AUTOGRADER_STUDENT_USER:-autograder-student}}"
+RESULTS="$ROOT/results/results.json"
+if [ -z "${{AUTOGRADER_WORKER_UID:-}}" ] && id -u "$STUDENT" > /dev/null 2>&1; then
+    export AUTOGRADER_WORKER_UID="$(id -u "$STUDENT"):$(id -g "$STUDENT")"
+fi
+
+chmod -R go-rwx "$ROOT/source"  # as setup.sh left it, whatever happened to the image since
 mkdir -p "$ROOT/results"
-cd "$ROOT/source"
-PYTHONPATH="$ROOT/source" "$PYTHON" -m autograder.cli grade "$ROOT/submission" \\
-    --out "$ROOT/results" --config "$ROOT/source/grading.yaml" --assignment {assignment}
+chmod go-w "$ROOT/results"
+STAGING="$(mktemp -d "${{TMPDIR:-/tmp}}/autograder-run.XXXXXX")" || exit 1  # mode 0700, root's
+trap 'rm -rf "$STAGING"' EXIT
+cd "$STAGING" || exit 1  # not source/: nothing is imported from the working folder
+
+"$PYTHON" -m autograder.cli grade "$ROOT/submission" --out "$STAGING/out" \\
+    --config "$ROOT/source/grading.yaml" --assignment '{assignment}' > "$STAGING/grade.log" 2>&1
 status=$?
-if [ ! -s "$ROOT/results/results.json" ]; then
-    # grading could not start (e.g. no submission file): Gradescope still needs a results file
-    printf '{{"score": 0, "output": "The autograder could not grade this submission (exit status %s). '\\
-'Did you upload {module}.py or one notebook?", "tests": []}}\\n' "$status" > "$ROOT/results/results.json"
+
+if ! "$PYTHON" -m autograder.release.gradescope_run "$ROOT" "$STAGING" "$status" '{module}'; then
+    # the kit's Python itself failed: Gradescope still needs a results file, and not one that
+    # anything but this script wrote
+    printf '{{"score": 0, "output": "The autograder failed (status %s); your instructor will grade '\\
+'this submission.", "tests": []}}\\n' "$status" > "$RESULTS.partial"
+    mv -f "$RESULTS.partial" "$RESULTS"  # a rename in the same folder: whole or not at all
 fi
 """
 
@@ -112,6 +184,7 @@ def write_gradescope_bundle(
             assignment=assignment.name, module=assignment.module
         ),
     }
+    texts = {"constraints.txt": CONSTRAINTS.read_text(encoding="utf-8")}
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.partial")
     with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
@@ -120,8 +193,10 @@ def write_gradescope_bundle(
             info.external_attr = (stat.S_IFREG | 0o755) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             bundle.writestr(info, text)
+        for name, text in texts.items():
+            bundle.writestr(name, text)
         for name, path in members.items():
             bundle.write(path, name)
         bundle.writestr("grading.yaml", trimmed_config(config, assignment))
     staging.replace(out)
-    return [*scripts, *members, "grading.yaml"]
+    return [*scripts, *texts, *members, "grading.yaml"]

@@ -1,0 +1,384 @@
+"""The Gradescope bundle run as Gradescope runs it: setup.sh, then run_autograder, as root.
+
+The zip is built with ``autograder gradescope-bundle`` and unpacked into a Gradescope-shaped
+tree (``<tmp>/autograder/{source,submission,results}``, ``submission_metadata.json``).
+``setup.sh`` runs for real but for its install steps (``AUTOGRADER_SETUP_INSTALL=0``: no apt-get,
+no pip; this interpreter, which has the kit, is given to run_autograder as ``AUTOGRADER_PYTHON``)
+and the user it would create (``nobody`` exists already). Then ``run_autograder`` grades a
+correct, a wrong, a hostile and a group's submission. FORMATS.md gives Gradescope's contract;
+the validator of results.json is test_cli's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from conftest import samples_of
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from test_cli import check_gradescope_results
+
+from autograder.cli import main
+from autograder.config import load_config
+from autograder.kit import kit_config_path
+from autograder.release.gradescope import CONSTRAINTS
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or os.geteuid() != 0,
+    reason="Gradescope runs setup.sh and run_autograder as root on Linux",
+)
+
+KIT = load_config(kit_config_path())
+ASSIGNMENT = KIT.assignment("regression_losses")
+FULL_MARKS = sum(check.points for check in ASSIGNMENT.checks.values())
+STUDENT_UID = 65534  # nobody: setup.sh is told to use it rather than create a user here
+
+
+@pytest.fixture
+def tmp_path():
+    """A folder others may traverse, as Gradescope's ``/`` (pytest's own are its user's alone,
+    so the unprivileged user could not reach source/ whatever its mode)."""
+    folder = Path(tempfile.mkdtemp(prefix="gradescope-run-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
+    assert main(["gradescope-bundle", "--assignment", ASSIGNMENT.name, "--out", str(out)]) == 0
+    return out
+
+
+def gradescope_tree(bundle: Path, tmp_path: Path, files: dict[str, str | Path], meta=None) -> Path:
+    """``tmp_path/autograder`` as Gradescope lays it out, after setup.sh: source/ (the zip),
+    submission/ (``files``: name to text or to a file to copy), submission_metadata.json."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+        for info in archive.infolist():  # zipfile does not restore modes
+            if info.external_attr >> 16:
+                (root / "source" / info.filename).chmod((info.external_attr >> 16) & 0o777)
+    (root / "submission").mkdir()
+    for name, content in files.items():
+        if isinstance(content, Path):
+            shutil.copy(content, root / "submission" / name)
+        else:
+            (root / "submission" / name).write_text(content, encoding="utf-8")
+    (root / "submission_metadata.json").write_text(
+        json.dumps(meta if meta is not None else metadata_of([("Ada Byron", "ada@example.edu")])),
+        encoding="utf-8",
+    )
+    setup = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        env={
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "AUTOGRADER_ROOT": str(root),
+            "AUTOGRADER_SETUP_INSTALL": "0",
+            "AUTOGRADER_STUDENT_USER": "nobody",
+        },
+        cwd=root / "source",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert setup.returncode == 0, setup.stderr
+    return root
+
+
+def metadata_of(users: list[tuple[str, str]], previous: list = ()) -> dict:
+    """submission_metadata.json as Gradescope writes it (the fields the kit reads, and others)."""
+    return {
+        "id": 123456,
+        "created_at": "2026-12-08T02:00:00.000000-08:00",
+        "assignment": {"due_date": "2026-12-10T23:59:00.000000-08:00", "title": "Losses"},
+        "submission_method": "upload",
+        "users": [
+            {"email": email, "id": 1000 + number, "name": name}
+            for number, (name, email) in enumerate(users)
+        ],
+        "previous_submissions": list(previous),
+    }
+
+
+def run_autograder(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """run_autograder as Gradescope runs it: as root, in /autograder; then its results.json."""
+    completed = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        cwd=root,
+        env={
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/root",
+            "AUTOGRADER_ROOT": str(root),
+            "AUTOGRADER_PYTHON": sys.executable,
+            "AUTOGRADER_STUDENT_USER": "nobody",
+        },
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert check_gradescope_results(results) == []
+    return completed, results
+
+
+def test_a_correct_submission_gets_full_marks(bundle, tmp_path):
+    root = gradescope_tree(
+        bundle, tmp_path, {"regression_losses.py": samples_of(ASSIGNMENT.name) / "correct_loops.py"}
+    )
+    completed, results = run_autograder(root)
+    assert completed.returncode == 0, completed.stderr
+    assert results["score"] == FULL_MARKS == sum(t["max_score"] for t in results["tests"])
+    assert {t["status"] for t in results["tests"]} == {"passed"}
+    assert results["output_format"] == "md" and results["test_output_format"] == "text"
+    assert isinstance(results["execution_time"], float | int)
+    # some checks are held back, so (as Gradescope does) the total is not in the output
+    assert "**Score" not in results["output"] and "total is not shown yet" in results["output"]
+    assert results["extra_data"]["graded"] is True
+    assert results["extra_data"]["grader_status"] == 0
+    assert results["extra_data"]["isolation"]["level"] == "full"
+    assert [p.name for p in (root / "results").iterdir()] == ["results.json"]
+
+
+def test_a_wrong_submission_gets_part_of_the_marks(bundle, tmp_path):
+    wrong = samples_of(ASSIGNMENT.name) / "mse_grad__sign_flipped.py"
+    root = gradescope_tree(bundle, tmp_path, {"my_work.py": wrong})
+    _, results = run_autograder(root)
+    failed = [t for t in results["tests"] if t["status"] == "failed"]
+    assert 0 < results["score"] < FULL_MARKS
+    assert results["score"] == sum(t["score"] for t in results["tests"])
+    assert failed and all(t["score"] < t["max_score"] for t in failed)
+    assert {tag for t in failed for tag in t["tags"]} == {"mse_grad"}
+
+
+def test_nothing_to_grade_still_writes_results(bundle, tmp_path):
+    root = gradescope_tree(bundle, tmp_path, {"notes.txt": "I forgot to upload my code"})
+    _, results = run_autograder(root)
+    assert results["score"] == 0 and results["tests"] == []
+    assert "Did you upload `regression_losses.py` or one notebook?" in results["output"]
+    assert results["extra_data"]["grader_status"] == 2
+    assert "autograder:" in results["extra_data"]["grader_log"]
+
+
+HOSTILE = """
+import json
+import os
+
+ROOT = {root!r}
+TARGETS = [
+    ROOT + "/source/reference/regression_losses/regression_losses.py",
+    ROOT + "/source/reference/regression_losses/checks/test_checks.py",
+    ROOT + "/source/grading.yaml",
+    "/autograder/source/reference/regression_losses/regression_losses.py",
+]
+for target in TARGETS:
+    try:
+        with open(target) as handle:
+            print("LEAKED", target, handle.read()[:4000])
+    except OSError as error:
+        print("READ-REFUSED", type(error).__name__)
+try:
+    os.listdir(ROOT + "/source")
+    print("LISTED-SOURCE")
+except OSError as error:
+    print("LIST-REFUSED", type(error).__name__)
+forged = {{"score": 100, "output": "FORGED", "tests": [], "extra_data": {{"forged": True}}}}
+for target in [ROOT + "/results/results.json", ROOT + "/results/forged.json"]:
+    try:
+        with open(target, "w") as handle:
+            json.dump(forged, handle)
+        print("FORGED", target)
+    except OSError as error:
+        print("WRITE-REFUSED", type(error).__name__)
+"""
+
+
+def test_a_hostile_submission_reads_no_secret_and_forges_no_score(bundle, tmp_path):
+    root_path = tmp_path / "autograder"
+    correct = (samples_of(ASSIGNMENT.name) / "correct_vectorised.py").read_text(encoding="utf-8")
+    hostile = HOSTILE.format(root=str(root_path)) + "\n" + correct
+    root = gradescope_tree(bundle, tmp_path, {"regression_losses.py": hostile})
+    assert root == root_path
+    # as if a weaker sandbox had let it write there: the trusted results.json replaces it
+    (root / "results").mkdir()
+    (root / "results" / "results.json").write_text('{"score": 100, "tests": []}')
+    _, results = run_autograder(root)
+    printed = results["extra_data"]["printed"]
+    assert printed.count("READ-REFUSED") == 4 and "LIST-REFUSED" in printed, printed
+    assert printed.count("WRITE-REFUSED") == 2, printed
+    assert "LEAKED" not in printed and "FORGED" not in printed and "LISTED" not in printed
+    # the trusted grade of the correct code it carries, nothing it tried to write
+    assert results["score"] == FULL_MARKS != 100
+    assert "forged" not in results["extra_data"]
+    assert [p.name for p in (root / "results").iterdir()] == ["results.json"]
+    # and no line of the reference's solution reached anything the student sees
+    reference = root / "source" / ASSIGNMENT.reference_file.relative_to(KIT.root)
+    secret = [line.strip() for line in reference.read_text().splitlines() if "np." in line]
+    shown = results["output"] + "".join(t["output"] for t in results["tests"])
+    assert secret and not any(line in shown for line in secret)
+
+
+def test_a_group_submission_is_graded_once_for_everyone_and_metadata_sets_no_score(
+    bundle, tmp_path
+):
+    users = [("Ada Byron", "ada@example.edu"), ("<img src=x onerror=alert(1)> *Bob*", "b@x.org")]
+    previous = [
+        {"submission_time": "2026-12-07T10:00:00-08:00", "score": 100.0, "results": {}},
+        {"submission_time": "2026-12-07T11:00:00-08:00", "score": "12.5", "results": {}},
+        {"submission_time": "2026-12-07T12:00:00-08:00", "score": None, "results": {}},
+    ]
+    wrong = samples_of(ASSIGNMENT.name) / "mse_grad__sign_flipped.py"
+    root = gradescope_tree(
+        bundle, tmp_path, {"regression_losses.py": wrong}, metadata_of(users, previous)
+    )
+    _, results = run_autograder(root)
+    recorded = results["extra_data"]["gradescope"]
+    assert recorded["submission_id"] == "123456"
+    assert [(u["name"], u["email"], u["id"]) for u in recorded["users"]] == [
+        (name, email, str(1000 + n)) for n, (name, email) in enumerate(users)
+    ]
+    assert recorded["previous_scores"] == [100.0, 12.5] and recorded["previous_submissions"] == 2
+    assert recorded["metadata_problem"] == ""
+    # the grade is the grader's alone; an earlier 100 neither sets nor shows it
+    assert 0 < results["score"] < FULL_MARKS
+    output = results["output"]
+    assert "Graded for the group: Ada Byron, " in output
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt; \\*Bob\\*" in output
+    assert "<img" not in output and "100" not in output and "Earlier submissions" not in output
+
+
+def test_the_source_is_root_s_alone_after_setup(bundle, tmp_path):
+    root = gradescope_tree(bundle, tmp_path, {"regression_losses.py": "x = 1\n"})
+    for path in [root / "source", *(root / "source").rglob("*")]:
+        info = path.lstat()
+        assert info.st_uid == 0 and info.st_gid == 0, path
+        assert stat.S_IMODE(info.st_mode) & 0o077 == 0, path
+    reference = root / "source" / ASSIGNMENT.reference_file.relative_to(KIT.root)
+    as_student = subprocess.run(
+        ["cat", str(reference)],
+        user=STUDENT_UID,
+        group=STUDENT_UID,
+        extra_groups=[],
+        capture_output=True,
+        text=True,
+    )
+    assert as_student.returncode != 0 and "Permission denied" in as_student.stderr
+    assert subprocess.run(["cat", str(reference)], capture_output=True).returncode == 0
+
+
+def test_setup_sh_passes_bash_n_and_installs_with_the_constraints(bundle):
+    with zipfile.ZipFile(bundle) as archive:
+        setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+        constraints = archive.read("constraints.txt").decode()
+        names = set(archive.namelist())
+    for script in (setup, run):
+        checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+    assert constraints == CONSTRAINTS.read_text(encoding="utf-8")
+    commands = setup.replace("\\\n", " ").splitlines()  # continued lines joined
+    pip_lines = [line for line in commands if "pip install" in line]
+    assert len(pip_lines) == 2
+    assert all('-c "$SOURCE/constraints.txt"' in line for line in pip_lines)
+    assert "setup.py" not in names  # its build hook would copy the reference into the package
+
+
+# -- the constraints pin every runtime dependency ------------------------------------------------
+
+TARGET_MARKERS = {  # what setup.sh installs on: gradescope/autograder-base
+    "python_version": "3.10",
+    "python_full_version": "3.10.12",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "x86_64",
+    "os_name": "posix",
+}
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)$")
+
+
+def pins(text: str) -> dict[str, str]:
+    """The constraints as {canonical name: version}; every line must be a comment or a pin."""
+    found = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = PIN.match(line.strip())
+        assert match, f"not a name==version pin: {line!r}"
+        found[canonicalize_name(match[1])] = match[2]
+    return found
+
+
+def runtime_requirements() -> list[Requirement]:
+    """The kit's runtime dependencies, from pyproject.toml."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the installed kit's metadata says the same
+        listed = [r for r in metadata.requires("sign-of-the-gradient") or [] if "extra ==" not in r]
+    else:
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        listed = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    return [Requirement(r) for r in listed]
+
+
+def needed_on_the_target(requirement: Requirement, extra: str = "") -> bool:
+    return requirement.marker is None or requirement.marker.evaluate(
+        {**TARGET_MARKERS, "extra": extra}
+    )
+
+
+def dependency_closure(requirements: list[Requirement]) -> set[str]:
+    """The names of ``requirements`` and, through the installed packages' metadata, of everything
+    they need on Python 3.10 (a package not installed here is a leaf)."""
+    names, stack = set(), list(requirements)
+    while stack:
+        requirement = stack.pop()
+        name = canonicalize_name(requirement.name)
+        if name in names:
+            continue
+        names.add(name)
+        try:
+            requires = metadata.requires(requirement.name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            child = Requirement(line)
+            extras = requirement.extras or {""}
+            if any(needed_on_the_target(child, extra) for extra in extras):
+                stack.append(child)
+    return names
+
+
+def test_the_constraints_pin_every_runtime_dependency():
+    pinned = pins(CONSTRAINTS.read_text(encoding="utf-8"))
+    direct = runtime_requirements()
+    assert direct
+    for requirement in direct:
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version, f"{requirement.name} is not pinned"
+        assert requirement.specifier.contains(version, prereleases=True), (requirement, version)
+    missing = dependency_closure(direct) - set(pinned)
+    assert not missing, f"not pinned: {sorted(missing)}"
+    # Python 3.10 needs what a newer Python does not (pytest's backports), and the build its tools
+    assert {"tomli", "exceptiongroup", "pip", "setuptools"} <= set(pinned)
+
+
+def test_the_pin_check_finds_what_is_missing():
+    with pytest.raises(AssertionError, match="not a name==version pin"):
+        pins("numpy>=1.26\n")
+    closure = dependency_closure([Requirement("pytest>=8")])
+    assert {"pytest", "pluggy", "iniconfig", "packaging", "tomli", "exceptiongroup"} <= closure
+    assert closure - set(pins("pytest==9.2.0\npluggy==1.7.0\n"))
