@@ -95,6 +95,24 @@ def test_syntax_error_gets_zero_with_the_line(grade):
     assert "Syntax error at line 11" in result.output
 
 
+def test_the_file_of_another_assignment_is_said_to_be_one(grade, tmp_path):
+    """A correct backprop_sign file handed in for regression_losses: 0, and the reason says it
+    defines none of this assignment's functions, naming the ones it does define."""
+    path = tmp_path / "regression_losses.py"
+    path.write_bytes((samples_of("backprop_sign") / "correct_vectorised.py").read_bytes())
+    result = grade(path)
+    assert result.score == 0
+    said = [p for p in result.load_problems if "defines none of the functions" in p]
+    assert len(said) == 1, result.load_problems
+    assert "regression_losses (mse, mae, mse_grad" in said[0]
+    assert "backward, forward" in said[0] and "another assignment" in said[0]
+    # a file that defines some of them (a partial one) is not told so
+    partial = tmp_path / "partial" / "regression_losses.py"
+    partial.parent.mkdir()
+    partial.write_text("def mse(y_pred, y_true):\n    return 0.0\n\n\ndef helper():\n    pass\n")
+    assert not [p for p in grade(partial).load_problems if "defines none" in p]
+
+
 def test_fake_results_writer_changes_no_results_file(tmp_path, monkeypatch):
     from autograder.cli import main
 

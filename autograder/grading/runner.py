@@ -197,7 +197,7 @@ def _grade_submission(
         remove_scratch(scratch_root)
     _refuse_failed_run(assignment, plugin, exit_code)
     checks = tuple(_ordered_records(assignment, plugin.records))
-    problems = _load_problems(load, submission)
+    problems = _load_problems(load, submission) + _elsewhere(load, assignment)
     result = GradeResult(
         assignment=assignment.name,
         submission=submission.path.name,
@@ -351,6 +351,21 @@ def _load_problems(load, submission: Submission) -> list[str]:
                 f"{error.get('type')}{place}{line} while loading your file: {error.get('message')}"
             )
     return problems
+
+
+def _elsewhere(load, assignment: AssignmentConfig) -> list[str]:
+    """A sentence when the file loaded, defines functions, but none of the assignment's: most
+    likely the file of another assignment (or another course). The names are the worker's,
+    checked by :mod:`autograder.sandbox.messages`; at most 8 are shown."""
+    if load.failure or not load.functions or set(load.functions) & set(assignment.functions):
+        return []
+    defined = sorted(load.functions)
+    shown = ", ".join(defined[:8]) + (f" and {len(defined) - 8} more" if len(defined) > 8 else "")
+    return [
+        f"Your file defines none of the functions of {assignment.name} "
+        f"({', '.join(assignment.functions)}), but defines {shown}: was it written for "
+        "another assignment?"
+    ]
 
 
 def _summary(
