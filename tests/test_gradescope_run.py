@@ -382,3 +382,84 @@ def test_the_pin_check_finds_what_is_missing():
     closure = dependency_closure([Requirement("pytest>=8")])
     assert {"pytest", "pluggy", "iniconfig", "packaging", "tomli", "exceptiongroup"} <= closure
     assert closure - set(pins("pytest==9.2.0\npluggy==1.7.0\n"))
+
+
+# -- as in Docker: no user namespace for anyone ----------------------------------------------------
+
+# Run a command the way Docker's default seccomp profile leaves a container's root: unshare and
+# a clone that makes any namespace fail with EPERM (clone3 with ENOSYS, so the C library falls
+# back to clone, whose flags a filter can read). With ``NO_LANDLOCK`` set, Landlock's system
+# calls fail with ENOSYS too, as on a kernel without it. x86_64 only (its system call numbers).
+WITHOUT_NAMESPACES = r"""
+import ctypes, os, sys
+ALLOW, ERRNO = 0x7FFF0000, 0x00050000
+EPERM, ENOSYS = 1, 38
+LOAD, JEQ, JSET, JGE, RET = 0x20, 0x15, 0x45, 0x35, 0x06
+NEW_NAMESPACES = 0x7E020000  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
+landlock = os.environ.pop("NO_LANDLOCK", "") == "1"
+program = [
+    (LOAD, 0, 0, 4), (JEQ, 1, 0, 0xC000003E), (RET, 0, 0, ALLOW),  # another architecture
+    (LOAD, 0, 0, 0),
+    (JEQ, 0, 1, 435), (RET, 0, 0, ERRNO | ENOSYS),  # clone3
+    (JGE, 0, 2, 444), (JGE, 1, 0, 447), (RET, 0, 0, (ERRNO | ENOSYS) if landlock else ALLOW),
+    (JEQ, 0, 1, 272), (RET, 0, 0, ERRNO | EPERM),  # unshare
+    (JEQ, 1, 0, 56), (RET, 0, 0, ALLOW),  # clone
+    (LOAD, 0, 0, 16), (JSET, 0, 1, NEW_NAMESPACES), (RET, 0, 0, ERRNO | EPERM),
+    (RET, 0, 0, ALLOW),
+]
+class Instruction(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]
+class Program(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Instruction))]
+instructions = (Instruction * len(program))(*program)
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+fprog = Program(len(program), instructions)
+if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+    sys.exit(f"seccomp: {os.strerror(ctypes.get_errno())}")
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def run_without_namespaces(root: Path, landlock: bool = True) -> dict:
+    """run_autograder as in a Docker container (see WITHOUT_NAMESPACES); its results.json."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/root",
+        "AUTOGRADER_ROOT": str(root),
+        "AUTOGRADER_PYTHON": sys.executable,
+        "AUTOGRADER_STUDENT_USER": "nobody",
+        "NO_LANDLOCK": "" if landlock else "1",
+    }
+    refused = subprocess.run(
+        [sys.executable, "-c", WITHOUT_NAMESPACES, "/usr/bin/unshare", "--user", "true"],
+        env=env,
+        capture_output=True,
+    )
+    assert refused.returncode != 0, "the filter must refuse a user namespace"
+    subprocess.run(
+        [sys.executable, "-c", WITHOUT_NAMESPACES, str(root / "source" / "run_autograder")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        timeout=240,
+    )
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert check_gradescope_results(results) == []
+    return results
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the filter knows x86_64's numbers")
+def test_without_user_namespaces_the_hostile_submission_still_fails(bundle, tmp_path):
+    root_path = tmp_path / "autograder"
+    correct = (samples_of(ASSIGNMENT.name) / "correct_vectorised.py").read_text(encoding="utf-8")
+    hostile = HOSTILE.format(root=str(root_path)) + "\n" + correct
+    root = gradescope_tree(bundle, tmp_path, {"regression_losses.py": hostile})
+    results = run_without_namespaces(root)
+    isolation = results["extra_data"]["isolation"]
+    assert "user+net namespace" not in isolation["mechanisms"], isolation
+    printed = results["extra_data"]["printed"]
+    assert printed.count("READ-REFUSED") == 4 and printed.count("WRITE-REFUSED") == 2, printed
+    assert "LEAKED" not in printed and "FORGED" not in printed
+    assert results["score"] == FULL_MARKS
