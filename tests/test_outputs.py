@@ -39,13 +39,31 @@ def test_results_json_is_written_last():
 
 
 def test_a_graded_folder_holds_what_the_registry_announces_and_its_pictures(assignment, tmp_path):
-    submission = read_submission(CORRECT, assignment.module)
-    output = grade_submission(assignment, submission, reference=load_reference(assignment))
-    write_outputs(output, tmp_path)
-    files = sorted(p.name for p in tmp_path.iterdir())
+    student = tmp_path / "alice"
+    student.mkdir()
+    (student / f"{assignment.module}.py").write_bytes(CORRECT.read_bytes())
+    (student / "ANSWER.md").write_text("In the gradient: 2(ŷ − y).\n", encoding="utf-8")
+    reference = load_reference(assignment)
+    out = tmp_path / "out"
+    output = grade_submission(
+        assignment, read_submission(student, assignment.module), reference=reference
+    )
+    write_outputs(output, out)
+    files = sorted(p.name for p in out.iterdir())
     pictures = [name for name in files if name.endswith(".png")]
     assert pictures, "the feedback pictures of a correct submission are drawn"
     assert files == sorted(announced(STUDENT_OUTPUTS) + pictures)
+    assert (out / "answer.md").read_text(encoding="utf-8") == "In the gradient: 2(ŷ − y).\n"
+
+    # graded again without an answer: the earlier answer.md goes, everything else is rewritten
+    (student / "ANSWER.md").unlink()
+    output = grade_submission(
+        assignment, read_submission(student, assignment.module), reference=reference
+    )
+    write_outputs(output, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [name for name in announced(STUDENT_OUTPUTS) if name != "answer.md"] + pictures
+    )
 
 
 def a_class() -> tuple[list[Entry], BatchOutcome]:

@@ -590,3 +590,62 @@ def test_grade_exits_2_with_one_sentence_naming_the_files(tmp_path, capsys, case
     for name in names:
         assert name in error
     assert not (out / "results.json").exists()
+
+
+# -- the answer to the lesson's question -----------------------------------------------------------
+
+
+def answer_cell(source: str) -> dict:
+    return {**markdown(source), "id": "answer"}
+
+
+def test_the_notebooks_answer_cell_is_the_answer(tmp_path):
+    path = write_notebook(
+        tmp_path / "regression_losses.ipynb",
+        [
+            markdown("## 10. Question"),
+            answer_cell(["The sign is in ", "2(ŷ − y).\n"]),
+            code("x = 1"),
+        ],
+    )
+    assert read_submission(path, MODULE).answer == "The sign is in 2(ŷ − y)."
+
+
+@pytest.mark.parametrize("text", ["YOUR ANSWER HERE", "  YOUR ANSWER HERE\n", "", "\n\n"])
+def test_an_untouched_or_empty_answer_cell_is_no_answer(tmp_path, text):
+    path = write_notebook(tmp_path / "regression_losses.ipynb", [answer_cell(text)])
+    assert read_submission(path, MODULE).answer is None
+
+
+def test_a_notebook_without_an_answer_cell_has_no_answer(tmp_path):
+    path = write_notebook(tmp_path / "regression_losses.ipynb", [markdown("my answer"), code("1")])
+    assert read_submission(path, MODULE).answer is None
+
+
+def test_a_long_answer_is_cut_and_says_so(tmp_path):
+    path = write_notebook(tmp_path / "regression_losses.ipynb", [answer_cell("word " * 10_000)])
+    answer = read_submission(path, MODULE).answer
+    assert answer.endswith("[cut at 20,000 characters]")
+    assert len(answer) < 20_100
+
+
+def test_answer_md_beside_the_graded_file_of_a_folder_is_the_answer(tmp_path):
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    shutil.copy(CORRECT, folder / "regression_losses.py")
+    (folder / "ANSWER.md").write_text("In the gradient.\n", encoding="utf-8")
+    submission = read_submission(folder, MODULE)
+    assert submission.path.name == "regression_losses.py"
+    assert submission.answer == "In the gradient."
+    assert read_submission(folder / "regression_losses.py", MODULE).answer is None  # a lone file
+
+
+def test_a_linked_answer_file_is_not_followed(tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text("for the grader only", encoding="utf-8")
+    folder = tmp_path / "mallory"
+    folder.mkdir()
+    shutil.copy(CORRECT, folder / "regression_losses.py")
+    (folder / "ANSWER.md").symlink_to(secret)
+    with pytest.raises(SubmissionRefused, match=r"'ANSWER\.md', a symbolic link"):
+        read_submission(folder, MODULE)  # as for any link in a submission folder

@@ -73,6 +73,12 @@ def grade_one(options: GradeOptions, config: GradingConfig, assignment_name: str
         ) from None
     print(score_table([output.result]))
     print(terminal_text(f"Results: {options.out / 'results.json'}"))
+    if output.answer is not None:
+        print(
+            terminal_text(
+                f"Answer to the question, for a person to grade: {options.out / 'answer.md'}"
+            )
+        )
     return 0
 
 

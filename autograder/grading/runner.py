@@ -67,6 +67,7 @@ class GradeOutput:
     title: str = ""
     feedback_module: ModuleType | None = None
     feedback_data: dict | None = None
+    answer: str | None = None  # the answer to the lesson's question, for a person to grade
 
 
 def load_reference(assignment: AssignmentConfig) -> ModuleType:
@@ -216,7 +217,8 @@ def _grade_submission(
         config_fingerprint=fingerprint,
         load_failure_kind=load.failure_kind,
     )
-    return GradeOutput(result, report, assignment.title, feedback_module, feedback_data)
+    answer = submission.answer if assignment.question is not None else None
+    return GradeOutput(result, report, assignment.title, feedback_module, feedback_data, answer)
 
 
 def remove_scratch(folder: Path) -> None:

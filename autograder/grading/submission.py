@@ -42,6 +42,12 @@ CELL_MAGIC = re.compile(r"\A\s*%%(\S*)")  # a cell magic is the cell's first non
 PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# The student's answer to the lesson's question (a person reads it): the notebook's markdown
+# cell with this id, or one of these files beside the graded .py; at most so many characters.
+ANSWER_CELL_ID = "answer"
+ANSWER_FILES = ("ANSWER.md", "answer.md")
+ANSWER_PLACEHOLDER = "YOUR ANSWER HERE"
+MAX_ANSWER_CHARS = 20_000
 KIT_CELL_KEY = "autograder"  # cell metadata {"autograder": {"kit": true, "sha256": ...}}
 _READ_BLOCK = 1 << 20
 
@@ -72,15 +78,18 @@ class Submission:
     sha256: str
     problem: str | None = None  # why it cannot be run at all (e.g. a notebook that is not JSON)
     notes: tuple[str, ...] = ()
+    answer: str | None = None  # the answer to the lesson's question (:func:`answer_text`)
 
 
 @dataclass(frozen=True)
 class NotebookSource:
-    """A notebook's code cells to run, a problem that stops all of them, notes on cells left out."""
+    """A notebook's code cells to run, a problem that stops all of them, notes on cells left
+    out, and the text of its answer cell (None without one, or untouched)."""
 
     chunks: tuple[Chunk, ...]
     problem: str | None
     notes: tuple[str, ...] = ()
+    answer: str | None = None
 
 
 # -- reading files safely ----------------------------------------------------------------------
@@ -289,15 +298,15 @@ def read_notebook(data: bytes, name: str) -> NotebookSource:
         return NotebookSource((), f"{name} is not a valid notebook: it has no list of cells")
     chunks, notes = [], []
     code_number = 0
+    answer = None
     for cell in cells:
+        if isinstance(cell, dict) and cell.get("id") == ANSWER_CELL_ID and answer is None:
+            answer = answer_text(_cell_source(cell))
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         code_number += 1
         label = f"code cell {code_number}"
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(str(s) for s in source)
-        source = valid_text(str(source))
+        source = _cell_source(cell)
         recorded = _kit_cell_hash(cell)
         if recorded is not None:
             if recorded != _text_hash(source):
@@ -314,7 +323,39 @@ def read_notebook(data: bytes, name: str) -> NotebookSource:
             )
             continue
         chunks.append(Chunk(label, f"<{label}>", without_magics(source)))
-    return NotebookSource(tuple(chunks), None, tuple(notes))
+    return NotebookSource(tuple(chunks), None, tuple(notes), answer)
+
+
+def _cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(s) for s in source)
+    return valid_text(str(source))
+
+
+def answer_text(text: str) -> str | None:
+    """A student's answer as kept: stripped, at most :data:`MAX_ANSWER_CHARS` characters
+    (then said to be cut); None when it is empty or still the placeholder."""
+    text = valid_text(text).strip()
+    if not text or text == ANSWER_PLACEHOLDER:
+        return None
+    if len(text) > MAX_ANSWER_CHARS:
+        text = text[:MAX_ANSWER_CHARS] + f"\n\n[cut at {MAX_ANSWER_CHARS:,} characters]"
+    return text
+
+
+def _answer_beside(folder: Path) -> str | None:
+    """The answer file of a folder submission (:data:`ANSWER_FILES`), read as every
+    submission file is (no link, no pipe, bounded); None without a readable one."""
+    for name in ANSWER_FILES:
+        if kind_of(folder / name) != "file":
+            continue
+        try:
+            data, _ = read_regular_file(folder / name, 4 * MAX_ANSWER_CHARS)
+        except (SubmissionNotFound, OSError):
+            return None
+        return answer_text(data.decode("utf-8", errors="replace"))
+    return None
 
 
 def notebook_chunks(data: bytes, name: str) -> tuple[tuple[Chunk, ...], str | None]:
@@ -562,9 +603,18 @@ def read_submission(path: Path, module: str, functions: Sequence[str] | None = N
             return Submission(file, "notebook", (), digest, problem, notes)
         notebook = read_notebook(data, file.name)
         return Submission(
-            file, "notebook", notebook.chunks, digest, notebook.problem, notes + notebook.notes
+            file,
+            "notebook",
+            notebook.chunks,
+            digest,
+            notebook.problem,
+            notes + notebook.notes,
+            notebook.answer,
         )
+    answer = _answer_beside(Path(path)) if kind_of(Path(path)) == "folder" else None
     if too_big:
-        return Submission(file, "python", (), digest, f"{file.name} is larger than 2 MiB", notes)
+        problem = f"{file.name} is larger than 2 MiB"
+        return Submission(file, "python", (), digest, problem, notes, answer)
     text = data.decode("utf-8", errors="replace")
-    return Submission(file, "python", (Chunk("file", f"{module}.py", text),), digest, None, notes)
+    chunks = (Chunk("file", f"{module}.py", text),)
+    return Submission(file, "python", chunks, digest, None, notes, answer)

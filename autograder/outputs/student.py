@@ -7,13 +7,16 @@ atomically, so an interrupted run leaves each file old or new, never half.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder.feedback.pages import render, write_feedback
 from autograder.grading.results import to_gradescope
 from autograder.outputs import Output
-from autograder.outputs.atomic import write_json_atomic
+from autograder.outputs.atomic import write_bytes_atomic, write_json_atomic
+
+ANSWER_OUTPUT = "answer.md"
 
 if TYPE_CHECKING:
     from autograder.grading.runner import GradeOutput
@@ -40,6 +43,19 @@ def write_feedback_pages(output: GradeOutput, out: Path) -> bool:
     return True
 
 
+def write_answer(output: GradeOutput, out: Path) -> bool:
+    """``answer.md``: the student's answer to the lesson's question, as they wrote it (a
+    person grades it), when the assignment has a question and they answered it; an answer
+    file of an earlier grading goes when there is none now."""
+    path = out / ANSWER_OUTPUT
+    if output.answer is None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return False
+    write_bytes_atomic(path, (output.answer + "\n").encode("utf-8"))
+    return True
+
+
 def write_results_json(output: GradeOutput, out: Path) -> bool:
     """``results.json``: the Gradescope results format (:func:`to_gradescope`)."""
     write_json_atomic(out / "results.json", to_gradescope(output.result))
@@ -49,6 +65,7 @@ def write_results_json(output: GradeOutput, out: Path) -> bool:
 STUDENT_OUTPUTS: tuple[Output[GradeOutput], ...] = (
     Output("report", ("report.json",), write_report_json),
     Output("feedback", ("feedback.md", "feedback.html"), write_feedback_pages),
+    Output("answer", (ANSWER_OUTPUT,), write_answer),
     Output("results", ("results.json",), write_results_json),  # last: it marks the folder done
 )
 

@@ -25,7 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autograder.config import ExperimentConfig
-from autograder.grading.submission import kit_cell_metadata
+from autograder.grading.submission import (
+    ANSWER_CELL_ID,
+    ANSWER_PLACEHOLDER,
+    kit_cell_metadata,
+)
 
 SECTION = re.compile(r"^## ", re.MULTILINE)
 NOTEBOOK_METADATA = {
@@ -76,7 +80,7 @@ from IPython.display import Image
 Image({picture}) if Path({picture}).exists() else None
 """
 
-ANSWER = "YOUR ANSWER HERE"
+ANSWER = ANSWER_PLACEHOLDER
 
 # The parts of a lesson after its teaching, each recognised by its heading (an optional number,
 # then these words, in any case): "## 6. What you implement", "## Check your work", ...
@@ -258,7 +262,7 @@ def build_notebook(
         cells.append(_markdown(f"more-{number}", section))
     if lesson.question is not None:
         cells.append(_markdown("question", lesson.question))
-        cells.append(_markdown("answer", ANSWER))
+        cells.append(_markdown(ANSWER_CELL_ID, ANSWER))
     return {"cells": cells, "metadata": NOTEBOOK_METADATA, "nbformat": 4, "nbformat_minor": 5}
 
 
