@@ -518,9 +518,11 @@ print("survived", flush=True)
     assert completed.returncode == -signal.SIGSYS
 
 
-def run_filter(program: list[tuple[int, int, int, int]], arch: int, number: int) -> int:
+def run_filter(
+    program: list[tuple[int, int, int, int]], arch: int, number: int, arg0: int = 0
+) -> int:
     """A classic-BPF interpreter for the instructions the filter uses: what it returns."""
-    data = {0: number, 4: arch}
+    data = {0: number, 4: arch, 16: arg0 & 0xFFFFFFFF}
     accumulator, pc = 0, 0
     while True:
         code, jt, jf, k = program[pc]
@@ -540,18 +542,24 @@ def run_filter(program: list[tuple[int, int, int, int]], arch: int, number: int)
 def test_the_filter_refuses_exactly_its_list(machine) -> None:
     from autograder.sandbox import seccomp
 
-    program = seccomp.filter_program(machine)
+    pid = 4242
+    program = seccomp.filter_program(machine, pid)
     arch, x32, numbers = seccomp._ARCHITECTURES[machine]
-    assert set(numbers) == set(seccomp.DENIED)
+    assert set(numbers) == set(seccomp.DENIED) | set(seccomp.SIGNALLING)
+    denied = {numbers[name] for name in seccomp.DENIED}
+    signalling = {numbers[name] for name in seccomp.SIGNALLING}
     eperm, allow, kill = 0x00050000 | errno.EPERM, 0x7FFF0000, 0x80000000
     for number in range(600):
-        expected = eperm if number in numbers.values() else allow
-        assert run_filter(program, arch, number) == expected, number
+        expected = eperm if number in denied else allow
+        assert run_filter(program, arch, number, pid) == expected, number
+        if number in signalling:  # any target but the worker itself: refused
+            for target in (pid + 1, 1, 0, -1, -pid):
+                assert run_filter(program, arch, number, target) == eperm, (number, target)
     other_arch = 0x40000003  # AUDIT_ARCH_I386
     assert run_filter(program, other_arch, 41) == kill
     assert run_filter(program, arch, 0x40000000 | 41) == (kill if x32 else allow)
     with pytest.raises(OSError):
-        seccomp.filter_program("sparc64")
+        seccomp.filter_program("sparc64", pid)
 
 
 def test_leaving_steps_out_lowers_the_level_and_says_so(tmp_path: Path) -> None:
