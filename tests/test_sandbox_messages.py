@@ -99,6 +99,16 @@ def loaded(**fields):
     return message
 
 
+def test_refused_keeps_a_clean_bounded_sentence():
+    reason = "could not change to uid 65534\x1b[2J" + "x" * 1000
+    sentence = messages.parse_refused({"op": "refused", "reason": reason})
+    assert sentence.startswith("could not change to uid 65534␛[2J")
+    assert len(sentence) <= messages.MAX_ISOLATION_CHARS + 1
+    for message in ({"op": "refused"}, {"op": "refused", "reason": 3}, {"op": "ready"}):
+        with pytest.raises(ProtocolError):
+            messages.parse_refused(message)
+
+
 def test_loaded_keeps_public_identifiers_only():
     names = ["mse", "_private", "\x1b[2Jevil", "a b", "x" * 101, 7, "mae", "ŷ"]
     report = messages.parse_loaded(loaded(functions=names), OUTPUT_CHARS)

@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.errors import GradingError, UsageError
 from autograder.sandbox import memguard, messages, protocol
-from autograder.sandbox.confine import DEFAULT_SCRATCH_BYTES, OPTIONAL_STEPS
+from autograder.sandbox.confine import DEFAULT_SCRATCH_BYTES, DEFAULT_WORKER_IDS, OPTIONAL_STEPS
 from autograder.sandbox.reaper import LIVE_WORKERS, become_subreaper, reap_strays
 from autograder.sandbox.text import clean_text
 from autograder.sandbox.zygote import isolated_python, zygote_for
@@ -44,6 +45,9 @@ from autograder.sandbox.zygote import isolated_python, zygote_for
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 15.0
 PASSED_THROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# The grader's environment variable naming the uid (``UID`` or ``UID:GID``) a worker changes to
+# when the grader is root and the worker cannot enter a user namespace (a container).
+WORKER_IDS_ENV = "AUTOGRADER_WORKER_UID"
 # Address space the grader may add while it computes one stand-in (the reference's work on the
 # worker's arguments, and encoding its answer).
 STANDIN_MEMORY_BYTES = 128 << 20
@@ -156,6 +160,11 @@ class Sandbox:
         empty, the grader's own environment variable ``AUTOGRADER_CONFINE_WITHOUT`` (names
         separated by commas) is read instead: a worker's environment is built here, never
         inherited, so student code cannot set it.
+
+    When the grader is root and a worker cannot enter a user namespace, the worker changes to the
+    uid and gid of ``AUTOGRADER_WORKER_UID`` (``UID`` or ``UID:GID``; default 65534:65534);
+    should it fail, the worker runs no student code and :meth:`load` raises
+    :class:`~autograder.errors.GradingError`.
     """
 
     module_name: str
@@ -351,7 +360,12 @@ class Sandbox:
         deadline = min(time.monotonic() + STARTUP_SECONDS, self._deadline + STARTUP_SECONDS)
         self._spawn()
         try:
-            isolation = messages.parse_ready(protocol.receive(self._sock, deadline))
+            message = protocol.receive(self._sock, deadline)
+            if message["op"] == "refused":
+                reason = messages.parse_refused(message)
+                self._stop_worker(graceful=False)
+                raise GradingError(f"student code was not run: {reason}")
+            isolation = messages.parse_ready(message)
             if not self.isolation:
                 self.isolation = isolation
             protocol.send(
@@ -413,6 +427,7 @@ class Sandbox:
             "output_chars": self.limits.output_chars,
             "scratch_bytes": self.limits.scratch_bytes,
             "without": list(self.without),
+            "worker_ids": list(worker_ids()),
         }
         output = self._output_descriptor()
         if os.environ.get("AUTOGRADER_WORKER_START", "fork") == "fork":
@@ -547,6 +562,24 @@ class Sandbox:
         if len(text) > self.limits.output_chars:
             text = text[: self.limits.output_chars] + "\n[... output truncated]"
         return text
+
+
+def worker_ids() -> tuple[int, int]:
+    """The uid and gid of :data:`WORKER_IDS_ENV` in the grader's environment, or the default.
+
+    Raises:
+        UsageError: the variable is not ``UID`` or ``UID:GID`` of positive whole numbers.
+    """
+    text = os.environ.get(WORKER_IDS_ENV, "").strip()
+    if not text:
+        return DEFAULT_WORKER_IDS
+    parts = text.split(":")
+    if len(parts) > 2 or not all(p.isascii() and p.isdigit() and int(p) > 0 for p in parts):
+        raise UsageError(
+            f"{WORKER_IDS_ENV}={text!r}: expected UID or UID:GID, positive whole numbers"
+        )
+    uid = int(parts[0])
+    return uid, int(parts[-1]) if len(parts) == 2 else uid
 
 
 def _refusal(sentence: str) -> dict:

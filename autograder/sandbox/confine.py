@@ -20,15 +20,27 @@ it needs and before it runs student code. Every step is best effort; the returne
    refuses another CLONE_NEWPID while this one is pending, so student code cannot undo it.
    ``RLIMIT_NPROC = 0`` is set too; alone it stops any uid but 0: the kernel exempts real uid 0
    from RLIMIT_NPROC whatever its capabilities, also inside a user namespace.
-6. Lock-down: no nested user namespaces, not dumpable, every capability dropped. (While it holds
-   the capabilities of its own user namespace, a process mapped to uid 0 still bypasses the
-   permission bits of root-owned files.)
+6. No nested user namespaces.
 7. Landlock: read-only access beneath ``read_paths``, full access beneath ``write_paths`` (opened
    after step 4, so on the tmpfs), no TCP bind or connect, no signals to and no abstract unix
    sockets of processes outside the sandbox.
-8. seccomp (:mod:`autograder.sandbox.seccomp`): no new socket of any kind (so no pathname unix
+8. Only for a process that is root and could not enter a user namespace (a container whose
+   seccomp profile refuses them, as Docker's default does without ``CAP_SYS_ADMIN``): it would
+   keep root's capabilities and every file root can open. So the scratch folder is given to
+   ``worker_ids`` (default 65534:65534, "nobody"), the process changes its root folder to the
+   scratch folder (``chroot``: nothing outside it can be named any more, ``/proc`` included), then
+   drops every supplementary group and changes its real, effective and saved uid and gid to
+   ``worker_ids`` ("unprivileged-uid"), which clears its capabilities and makes RLIMIT_NPROC
+   bind. If the uid cannot be changed, or neither chroot nor Landlock holds (the uid could read
+   every world-readable file), :attr:`Isolation.refused` says why, and the caller must not run
+   untrusted code.
+9. Lock-down: not dumpable, every capability dropped. (While it holds the capabilities of its own
+   user namespace, a process mapped to uid 0 still bypasses the permission bits of root-owned
+   files.)
+10. seccomp (:mod:`autograder.sandbox.seccomp`): no new socket of any kind (so no pathname unix
    socket either, which Landlock does not govern), no io_uring, no ptrace or cross-process memory
-   access; system calls of a foreign architecture kill the process.
+   access, no signal to another process, no namespace, mount, chroot or change of uid; system
+   calls of a foreign architecture kill the process.
 
 The caller must:
 
@@ -70,6 +82,10 @@ __all__ = [
     "landlock_abi_version",
     "python_read_paths",
 ]
+
+# The ids a root process without a user namespace changes to: "nobody" and "nogroup" (Debian,
+# Ubuntu, Alpine), "nobody" (Fedora); any uid the kernel accepts will do.
+DEFAULT_WORKER_IDS = (65534, 65534)
 
 
 DEFAULT_SCRATCH_BYTES = 64 << 20
@@ -123,11 +139,15 @@ class Isolation:
             "no-fork", ..., "landlock-fs", "landlock-net", "landlock-signal-scope",
             "seccomp")``.
         missing: what could not be applied, each as ``"<mechanism>: <reason>"``.
+        refused: empty, or why untrusted code must not run at all in this process: it is root
+            without a user namespace and could not change to an unprivileged uid, or could
+            neither chroot nor use Landlock.
     """
 
     level: str
     mechanisms: tuple[str, ...]
     missing: tuple[str, ...]
+    refused: str = ""
 
 
 _ESSENTIAL = (
@@ -201,6 +221,7 @@ def confine(
     limits: Limits,
     scratch: Path | None = None,
     without: Collection[str] = (),
+    worker_ids: tuple[int, int] = DEFAULT_WORKER_IDS,
 ) -> Isolation:
     """Confine the calling process for good; call once, before any untrusted code runs.
 
@@ -213,6 +234,8 @@ def confine(
         scratch: the folder to replace by a private tmpfs (step 4) and make the working
             directory; without it there is no scratch tmpfs and the level is at most partial.
         without: names from :data:`OPTIONAL_STEPS` to leave out, recorded as missing.
+        worker_ids: the uid and gid a root process changes to when it cannot enter a user
+            namespace (step 8).
 
     Returns:
         What is in force and what is missing; see :class:`Isolation`. On a platform other than
@@ -239,7 +262,6 @@ def confine(
         missing.append(f"namespaces, no-fork, landlock: not available on {sys.platform}")
         return Isolation("none", tuple(mechanisms), tuple(missing))
 
-    uid = os.getuid()
     step("no_new_privs", lambda: _prctl(_PR_SET_NO_NEW_PRIVS, 1))
     in_userns = step("user+net namespace", _enter_namespaces)
     if "mount namespace" in without:
@@ -256,19 +278,17 @@ def confine(
     if in_userns:
         # Only inside its own user namespace: outside it, as root, this would set the host's limit.
         step("no-nested-userns", _forbid_nested_user_namespaces)
-    step("not-dumpable", lambda: _prctl(_PR_SET_DUMPABLE, 0))
-    caps_dropped = step("caps-dropped", _drop_capabilities)
-
-    nproc_binds = nproc_error is None and uid != 0 and (in_userns or caps_dropped)
-    if sealed_error is None or nproc_binds:
-        mechanisms.append("no-fork")
-    else:
-        nproc_reason = nproc_error or "RLIMIT_NPROC does not bind real uid 0 or a capable process"
-        missing.append(f"no-fork: {sealed_error}; {nproc_reason}")
+    # Root of the namespace it started in: every capability, every file. Step 8 applies.
+    contained = not in_userns and os.geteuid() == 0
+    if contained and scratch is not None:
+        # Before Landlock, which rules on the scratch folder as it is when it is opened.
+        step("scratch-given-away", lambda: _give_scratch_away(scratch, worker_ids))
 
     abi = landlock_abi_version()
     if abi == 0:
-        missing.append("landlock: not available in this kernel")
+        missing.append(
+            "landlock: not available (not in this kernel, or refused by a seccomp profile)"
+        )
     else:
         error = _error_of(lambda: _apply_landlock(read_paths, write_paths, abi, missing))
         if error is not None:
@@ -284,6 +304,36 @@ def confine(
             else:
                 missing.append(f"landlock-signal-scope: Landlock ABI {abi} < 6")
 
+    refused = ""
+    if contained:
+        if scratch is None:
+            missing.append("chroot: no scratch folder given")
+        else:
+            step("chroot", lambda: _change_root(scratch))
+        uid, gid = worker_ids
+        if not step("unprivileged-uid", lambda: _become(uid, gid)):
+            refused = (
+                "the worker runs as root without a user namespace and could not change to the "
+                f"unprivileged uid {uid} ({missing[-1].partition(': ')[2]})"
+            )
+        elif "chroot" not in mechanisms and "landlock-fs" not in mechanisms:
+            chroot_error = next((m for m in missing if m.startswith("chroot:")), "chroot: ?")
+            refused = (
+                f"the worker, as uid {uid} without a user namespace or Landlock, could read "
+                f"every file that uid may read: it could not be confined to its scratch folder "
+                f"({chroot_error})"
+            )
+    step("not-dumpable", lambda: _prctl(_PR_SET_DUMPABLE, 0))
+    caps_dropped = step("caps-dropped", _drop_capabilities)
+
+    # The real uid now: after step 8 a contained process is no longer uid 0.
+    nproc_binds = nproc_error is None and os.getuid() != 0 and (in_userns or caps_dropped)
+    if sealed_error is None or nproc_binds:
+        mechanisms.append("no-fork")
+    else:
+        nproc_reason = nproc_error or "RLIMIT_NPROC does not bind real uid 0 or a capable process"
+        missing.append(f"no-fork: {sealed_error}; {nproc_reason}")
+
     if "seccomp" in without:
         missing.append("seccomp: left out on request")
     else:
@@ -291,7 +341,9 @@ def confine(
 
     in_force = [name in mechanisms for name in _ESSENTIAL]
     level = "full" if all(in_force) else "partial" if any(in_force) else "none"
-    return Isolation(level, tuple(mechanisms), tuple(missing))
+    if refused:
+        level = "none"
+    return Isolation(level, tuple(mechanisms), tuple(missing), refused)
 
 
 def _private_scratch(
@@ -502,13 +554,51 @@ def _forbid_nested_user_namespaces() -> None:
     Path("/proc/sys/user/max_user_namespaces").write_text("0")
 
 
-def _drop_capabilities() -> None:
+def _drop_bounding_set() -> None:
     libc = _libc()
     for capability in range(64):
         # Emptying the bounding set stops an execve as uid 0 from regaining capabilities. It
-        # fails with EINVAL past the last capability, or EPERM when there is nothing to drop.
+        # fails with EINVAL past the last capability, or EPERM when there is nothing to drop
+        # (or no CAP_SETPCAP left to drop it with: after step 8, where no execve can regain any).
         if libc.prctl(_PR_CAPBSET_DROP, ctypes.c_ulong(capability), *(ctypes.c_ulong(0),) * 3):
             break
+
+
+def _give_scratch_away(scratch: Path, worker_ids: tuple[int, int]) -> None:
+    """Make the scratch folder the worker's own (0700), for it to write once it is not root.
+
+    The grader made the folder inside one that only root may enter, so no worker can have
+    replaced it by a link; ``O_NOFOLLOW`` refuses one all the same."""
+    fd = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        os.fchown(fd, *worker_ids)
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+
+
+def _change_root(scratch: Path) -> None:
+    """Make the scratch folder the root folder and the working directory."""
+    os.chroot(scratch)
+    os.chdir("/")
+
+
+def _become(uid: int, gid: int) -> None:
+    """Change real, effective and saved uid and gid, with no supplementary group; the kernel
+    clears every capability when no uid is 0 any more."""
+    if uid == 0 or gid == 0:
+        raise ValueError("uid and gid 0 are root's")
+    _drop_bounding_set()  # while CAP_SETPCAP is held
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid,) * 3 or os.getresgid() != (gid,) * 3 or os.getgroups():
+        raise OSError(f"the ids are {os.getresuid()}, {os.getresgid()}, {os.getgroups()}")
+
+
+def _drop_capabilities() -> None:
+    _drop_bounding_set()
+    libc = _libc()
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()  # all zero: no effective, permitted or inheritable capability
     _check(libc.capset(ctypes.byref(header), data), "capset")

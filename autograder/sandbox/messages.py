@@ -9,6 +9,7 @@ cleaned (:func:`~autograder.sandbox.text.clean_text`); lists are cut to a bound.
 a worker sends them::
 
     {"op": "ready", "isolation": {"level": str, "mechanisms": [str], "missing": [str]}}
+    {"op": "refused", "reason": str}   (instead of ready: the worker could not be confined)
     {"op": "loaded", "functions": [str], "errors": [error], "output": packed text}
     {"op": "result", "ok": true, "value": v, "after": [v, ...], "output": packed text}
     {"op": "result", "ok": false, "error": error, "output": packed text}
@@ -97,6 +98,15 @@ def parse_ready(message: dict) -> dict:
         "mechanisms": _strings(isolation["mechanisms"], MAX_ISOLATION_ITEMS, MAX_ISOLATION_CHARS),
         "missing": _strings(isolation["missing"], MAX_ISOLATION_ITEMS, MAX_ISOLATION_CHARS),
     }
+
+
+def parse_refused(message: dict) -> str:
+    """The sentence of a ``refused`` message (sent instead of ``ready``, before any student code
+    ran): why the worker will run none."""
+    _expect(message, "refused", {"op", "reason"})
+    if type(message["reason"]) is not str:
+        raise ProtocolError("reason must be a string")
+    return clean_text(message["reason"], MAX_ISOLATION_CHARS)
 
 
 def parse_loaded(message: dict, output_chars: int) -> Loaded:

@@ -7,6 +7,9 @@ says except plain numbers, and checks every one of them itself.
 
 Requests (trusted -> worker) and replies (worker -> trusted)::
 
+    (first, unasked)
+        -> {"op": "ready", "isolation": {"level", "mechanisms", "missing"}}
+        -> {"op": "refused", "reason": sentence}   (then it exits: no student code runs)
     {"op": "load", "module": name, "chunks": [{"label", "source"}]}
         -> {"op": "loaded", "functions": [...], "errors": [...], "output": packed}
     {"op": "call", "fn": name, "args": [...], "kwargs": {...}, "standins": [names]}
@@ -26,6 +29,7 @@ reply (:mod:`autograder.sandbox.messages`).
 from __future__ import annotations
 
 import errno
+import importlib
 import io
 import json
 import os
@@ -42,6 +46,7 @@ from autograder.sandbox import protocol
 from autograder.sandbox.confine import (
     DEFAULT_SCRATCH_BYTES,
     DEFAULT_SCRATCH_INODES,
+    DEFAULT_WORKER_IDS,
     Limits,
     confine,
     python_read_paths,
@@ -49,6 +54,27 @@ from autograder.sandbox.confine import (
 from autograder.sandbox.messages import MAX_ERRORS, MAX_FUNCTIONS
 
 MAX_MESSAGE_CHARS = 2000
+# Standard modules a submission may import, imported before confinement: in a container the
+# worker is confined to its scratch folder (chroot), where no module file can be read any more.
+PRELOADED = (
+    "bisect",
+    "collections",
+    "copy",
+    "dataclasses",
+    "fractions",
+    "functools",
+    "heapq",
+    "itertools",
+    "math",
+    "operator",
+    "random",
+    "statistics",
+    "string",
+    "time",
+    "typing",
+)
+for _name in PRELOADED:
+    importlib.import_module(_name)
 TOO_LARGE = {"__unencodable__": "too large to send back"}
 
 
@@ -335,8 +361,9 @@ def run_worker(sock: socket.socket, scratch: Path, limits: dict, packages: list[
     """Confine this process, report ready, then serve the grader until it says exit.
 
     ``limits`` holds ``memory_bytes``, ``cpu_seconds``, ``file_bytes``, ``output_chars`` and
-    optionally ``scratch_bytes``, ``scratch_inodes`` and ``without`` (steps of
-    :func:`~autograder.sandbox.confine.confine` to leave out, for tests).
+    optionally ``scratch_bytes``, ``scratch_inodes``, ``without`` (steps of
+    :func:`~autograder.sandbox.confine.confine` to leave out, for tests) and ``worker_ids``
+    (the uid and gid to change to when root without a user namespace).
     """
     _close_inherited_descriptors(keep=sock.fileno())
     confinement = Limits(
@@ -352,7 +379,13 @@ def run_worker(sock: socket.socket, scratch: Path, limits: dict, packages: list[
         limits=confinement,
         scratch=scratch,
         without=frozenset(limits.get("without", ())),
+        worker_ids=tuple(limits.get("worker_ids", DEFAULT_WORKER_IDS)),
     )
+    if isolation.refused:
+        protocol.send(sock, {"op": "refused", "reason": isolation.refused})
+        return
+    if "chroot" in isolation.mechanisms:
+        os.environ["HOME"] = os.environ["TMPDIR"] = "/"  # the scratch folder, seen from inside
     np.seterr(all="ignore")
     protocol.send(
         sock,
