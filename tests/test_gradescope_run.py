@@ -33,8 +33,15 @@ from autograder.cli import main
 from autograder.config import load_config
 from autograder.kit import kit_config_path
 from autograder.release.gradescope import CONSTRAINTS
+from autograder.release.gradescope_run import (
+    Member,
+    SubmissionMetadata,
+    final_results,
+    read_graded,
+    read_metadata,
+)
 
-pytestmark = pytest.mark.skipif(
+as_root = pytest.mark.skipif(
     sys.platform != "linux" or os.geteuid() != 0,
     reason="Gradescope runs setup.sh and run_autograder as root on Linux",
 )
@@ -134,6 +141,7 @@ def run_autograder(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
     return completed, results
 
 
+@as_root
 def test_a_correct_submission_gets_full_marks(bundle, tmp_path):
     root = gradescope_tree(
         bundle, tmp_path, {"regression_losses.py": samples_of(ASSIGNMENT.name) / "correct_loops.py"}
@@ -152,6 +160,7 @@ def test_a_correct_submission_gets_full_marks(bundle, tmp_path):
     assert [p.name for p in (root / "results").iterdir()] == ["results.json"]
 
 
+@as_root
 def test_a_wrong_submission_gets_part_of_the_marks(bundle, tmp_path):
     wrong = samples_of(ASSIGNMENT.name) / "mse_grad__sign_flipped.py"
     root = gradescope_tree(bundle, tmp_path, {"my_work.py": wrong})
@@ -163,6 +172,7 @@ def test_a_wrong_submission_gets_part_of_the_marks(bundle, tmp_path):
     assert {tag for t in failed for tag in t["tags"]} == {"mse_grad"}
 
 
+@as_root
 def test_nothing_to_grade_still_writes_results(bundle, tmp_path):
     root = gradescope_tree(bundle, tmp_path, {"notes.txt": "I forgot to upload my code"})
     _, results = run_autograder(root)
@@ -205,6 +215,7 @@ for target in [ROOT + "/results/results.json", ROOT + "/results/forged.json"]:
 """
 
 
+@as_root
 def test_a_hostile_submission_reads_no_secret_and_forges_no_score(bundle, tmp_path):
     root_path = tmp_path / "autograder"
     correct = (samples_of(ASSIGNMENT.name) / "correct_vectorised.py").read_text(encoding="utf-8")
@@ -230,6 +241,7 @@ def test_a_hostile_submission_reads_no_secret_and_forges_no_score(bundle, tmp_pa
     assert secret and not any(line in shown for line in secret)
 
 
+@as_root
 def test_a_group_submission_is_graded_once_for_everyone_and_metadata_sets_no_score(
     bundle, tmp_path
 ):
@@ -259,6 +271,7 @@ def test_a_group_submission_is_graded_once_for_everyone_and_metadata_sets_no_sco
     assert "<img" not in output and "100" not in output and "Earlier submissions" not in output
 
 
+@as_root
 def test_the_source_is_root_s_alone_after_setup(bundle, tmp_path):
     root = gradescope_tree(bundle, tmp_path, {"regression_losses.py": "x = 1\n"})
     for path in [root / "source", *(root / "source").rglob("*")]:
@@ -450,6 +463,7 @@ def run_without_namespaces(root: Path, landlock: bool = True) -> dict:
     return results
 
 
+@as_root
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="the filter knows x86_64's numbers")
 def test_without_user_namespaces_the_hostile_submission_still_fails(bundle, tmp_path):
     root_path = tmp_path / "autograder"
@@ -463,3 +477,77 @@ def test_without_user_namespaces_the_hostile_submission_still_fails(bundle, tmp_
     assert printed.count("READ-REFUSED") == 4 and printed.count("WRITE-REFUSED") == 2, printed
     assert "LEAKED" not in printed and "FORGED" not in printed
     assert results["score"] == FULL_MARKS
+
+
+# -- the last step alone: metadata and Markdown --------------------------------------------------
+
+
+def graded_result(printed: str = "", visibility: str = "visible") -> dict:
+    """A grader's results.json (the fields from_gradescope reads) with one check of 3 points."""
+    check = {"check": "a", "cases": 1, "cases_failed": 0}
+    return {
+        "score": 3,
+        "execution_time": 0.5,
+        "output": "the grader's own text",
+        "tests": [
+            {
+                "name": "a: the first check",
+                "score": 3,
+                "max_score": 3,
+                "status": "passed",
+                "output": "ok",
+                "visibility": visibility,
+                "tags": ["a"],
+                "extra_data": check,
+            }
+        ],
+        "extra_data": {"max_score": 3, "submission": "week1.py", "printed": printed},
+    }
+
+
+def test_metadata_that_is_missing_or_malformed_is_said_and_changes_nothing(tmp_path):
+    path = tmp_path / "submission_metadata.json"
+    assert read_metadata(path) == SubmissionMetadata(problem="submission_metadata.json: not found")
+    path.write_text("{not json")
+    assert "not readable JSON" in read_metadata(path).problem
+    path.write_text("[]")
+    assert read_metadata(path).problem == "submission_metadata.json: not a JSON object"
+    path.write_text(
+        json.dumps(
+            {
+                "id": 9,
+                "users": [{"name": "Ada"}, "not a user"],
+                "previous_submissions": [{"score": "7"}, {"score": "NaN"}, {"score": []}, 3],
+            }
+        )
+    )
+    assert read_metadata(path) == SubmissionMetadata("9", (Member("", "Ada", ""),), (7.0,))
+
+
+def test_the_output_is_markdown_in_which_no_submission_text_is_markup():
+    printed = "```\n<b>bold</b> **not bold**"
+    metadata = SubmissionMetadata("1", (Member("1", "Ada", "a@x"),), (2.5, 1.0))
+    data = final_results(graded_result(printed), metadata, 0, "week1", "log")
+    assert data["score"] == 3 and data["output_format"] == "md"
+    output = data["output"]
+    assert output.startswith("**Score: 3 / 3**\n")
+    assert "````\n```\n<b>bold</b> **not bold**\n````" in output  # fenced longer than its run
+    # the total is shown, so the best earlier score is too; one member: no group line
+    assert "Earlier submissions: 2; the best scored 2.5." in output and "group" not in output
+    assert data["extra_data"]["gradescope"]["previous_scores"] == [2.5, 1.0]
+    assert data["extra_data"]["grader_log"] == "log" and data["extra_data"]["max_score"] == 3
+
+
+def test_while_a_check_is_held_back_no_total_and_no_earlier_score_is_shown():
+    metadata = SubmissionMetadata("1", (), (3.0,))
+    output = final_results(graded_result(visibility="hidden"), metadata, 0, "week1", "")["output"]
+    assert "Score" not in output and "Earlier" not in output and "3.0" not in output
+
+
+def test_a_results_file_that_does_not_read_back_is_not_used(tmp_path):
+    path = tmp_path / "results.json"
+    for text in ("", "[1]", '{"score": 1}', '{"score": "x", "tests": []}'):
+        path.write_text(text)
+        assert read_graded(path) is None, text
+    path.write_text(json.dumps(graded_result()))
+    assert read_graded(path) == graded_result()
