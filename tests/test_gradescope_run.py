@@ -102,6 +102,8 @@ def gradescope_tree(bundle: Path, tmp_path: Path, files: dict[str, str | Path], 
         timeout=60,
     )
     assert setup.returncode == 0, setup.stderr
+    # the image build copies run_autograder to /autograder, whence Gradescope runs it
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
     return root
 
 
@@ -123,7 +125,7 @@ def metadata_of(users: list[tuple[str, str]], previous: list = ()) -> dict:
 def run_autograder(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
     """run_autograder as Gradescope runs it: as root, in /autograder; then its results.json."""
     completed = subprocess.run(
-        [str(root / "source" / "run_autograder")],
+        [str(root / "run_autograder")],
         cwd=root,
         env={
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -175,8 +177,9 @@ def test_a_wrong_submission_gets_part_of_the_marks(bundle, tmp_path):
 @as_root
 def test_nothing_to_grade_still_writes_results(bundle, tmp_path):
     root = gradescope_tree(bundle, tmp_path, {"notes.txt": "I forgot to upload my code"})
-    _, results = run_autograder(root)
+    completed, results = run_autograder(root)
     assert results["score"] == 0 and results["tests"] == []
+    assert "autograder:" in completed.stdout  # the grader's own output, for the instructor
     assert "Did you upload `regression_losses.py` or one notebook?" in results["output"]
     assert results["extra_data"]["grader_status"] == 2
     assert "autograder:" in results["extra_data"]["grader_log"]
@@ -452,7 +455,7 @@ def run_without_namespaces(root: Path, landlock: bool = True) -> dict:
     )
     assert refused.returncode != 0, "the filter must refuse a user namespace"
     subprocess.run(
-        [sys.executable, "-c", WITHOUT_NAMESPACES, str(root / "source" / "run_autograder")],
+        [sys.executable, "-c", WITHOUT_NAMESPACES, str(root / "run_autograder")],
         cwd=root,
         env=env,
         capture_output=True,

@@ -76,7 +76,8 @@ chmod -R go-rwx "$SOURCE"
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
-# Runs once per submission, as root, in /autograder: grades /autograder/submission and writes
+# Runs once per submission, as root, in /autograder (Gradescope copies it to
+# /autograder/run_autograder): grades /autograder/submission and writes
 # /autograder/results/results.json, always, and last.
 #
 # The grader (a trusted process, root) reads the reference and hidden checks in source/, which
@@ -112,6 +113,7 @@ cd "$STAGING" || exit 1  # not source/: nothing is imported from the working fol
 "$PYTHON" -m autograder.cli grade "$ROOT/submission" --out "$STAGING/out" \\
     --config "$ROOT/source/grading.yaml" --assignment '{assignment}' > "$STAGING/grade.log" 2>&1
 status=$?
+cat "$STAGING/grade.log"  # Gradescope keeps this script's output for the instructor alone
 
 if ! "$PYTHON" -m autograder.release.gradescope_run "$ROOT" "$STAGING" "$status" '{module}'; then
     # the kit's Python itself failed: Gradescope still needs a results file, and not one that
