@@ -271,3 +271,54 @@ def test_the_terminal_summary_names_the_late_students():
     assert [r.student.student_id for r in rows] == ["06001", "06002", "cid@example.org", "4712"]
     text = summary_text(class_summary(rows, small_assignment()))
     assert "  LATE (1): 4712 (doejane)" in text.splitlines()
+
+
+# -- the summary is the instructor's page: each student's pages, what the figures show ----------
+
+
+def test_each_student_s_feedback_page_and_answer_are_linked_where_they_exist(tmp_path):
+    entry_list, outcome = a_class()
+    for folder in ("ada", "bob"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "feedback.html").write_text("<p>page</p>")
+    (tmp_path / "bob" / "answer.md").write_text("In the gradient.")
+    write_class_files(entry_list, outcome, small_assignment(), tmp_path, None, 4242)
+    page = (tmp_path / "summary.html").read_text(encoding="utf-8")
+    rows = {
+        r.split("</td>")[0].removeprefix("<tr><td>"): r
+        for r in page.splitlines()
+        if r.startswith("<tr><td>")
+    }
+    assert "<a href='ada/feedback.html'>feedback</a>" in rows["ada"]
+    assert "answer" not in rows["ada"].split("</td>")[-2]
+    assert (
+        "<a href='bob/feedback.html'>feedback</a>, <a href='bob/answer.md'>answer</a>"
+        in rows["bob"]
+    )
+    assert "href" not in rows["carol"] and "href" not in rows["zed"]
+    assert "Answers to the question, for a person to grade: 1 of 5 students" in page
+    markdown = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "[feedback](bob/feedback.html), [answer](bob/answer.md) |" in markdown
+    assert "answers to the question, for a person to grade: 1 of 5 students" in markdown
+
+
+def test_a_folder_name_is_a_link_that_stays_in_its_folder(tmp_path):
+    students = [graded("jane doe (2)")]
+    stats = class_statistics(students, "regression_losses", 6.0)
+    (tmp_path / "jane doe (2)").mkdir()
+    (tmp_path / "jane doe (2)" / "feedback.html").write_text("x")
+    from autograder.batch.summary import student_links
+
+    assert student_links(stats, tmp_path) == {
+        "jane doe (2)": [("feedback", "jane%20doe%20%282%29/feedback.html")]
+    }
+
+
+def test_the_figures_alt_texts_say_what_they_show(tmp_path):
+    entry_list, outcome = a_class()
+    write_class_files(entry_list, outcome, small_assignment(), tmp_path, None, 4242)
+    page = (tmp_path / "summary.html").read_text(encoding="utf-8")
+    alts = re.findall(r"<img alt='([^']*)'", page)
+    assert alts and not [a for a in alts if a.endswith(".png")]
+    assert any(a.startswith("Histogram of the scores of the 2 graded students") for a in alts)
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in page

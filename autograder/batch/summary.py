@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from autograder.feedback.pages import markdown_inline
 from autograder.grading.results import StudentResult, show_controls
@@ -55,6 +56,7 @@ class RollLine:
     score: float | None
     late: bool
     group: tuple[str, ...]
+    folder: str = ""  # the results folder of the submission graded for them ("" = ``student``)
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ def class_statistics(
 
 def _roll_line(student: StudentResult, who: Who) -> RollLine:
     score = student.result.score if student.graded and student.result is not None else None
-    return RollLine(student.student_id, who.name, score, who.late, who.group)
+    folder = who.submission or student.student_id
+    return RollLine(student.student_id, who.name, score, who.late, who.group, folder)
 
 
 def _late_names(stats: ClassStatistics) -> list[str]:
@@ -246,9 +249,69 @@ def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
     return figures
 
 
-def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str:
-    """The Markdown summary; every text from the results is escaped (``m``)."""
+# Each student's files the summary links to, when their folder holds them.
+STUDENT_PAGES = (("feedback.html", "feedback"), ("answer.md", "answer"))
+
+
+def student_links(stats: ClassStatistics, out: Path) -> dict[str, list[tuple[str, str]]]:
+    """{student: [(label, relative URL)]}: the files of :data:`STUDENT_PAGES` each student's
+    results folder in ``out`` holds (the grader's own output folder, written by no worker)."""
+    links: dict[str, list[tuple[str, str]]] = {}
+    for line in stats.roll:
+        folder = line.folder or line.student
+        if not folder or folder in (".", "..") or "/" in folder:
+            continue
+        links[line.student] = [
+            (label, f"{quote(folder)}/{name}")
+            for name, label in STUDENT_PAGES
+            if (out / folder / name).is_file()
+        ]
+    return links
+
+
+def _answered(links: Mapping[str, list[tuple[str, str]]]) -> int:
+    return sum(1 for pages in links.values() if any(label == "answer" for label, _ in pages))
+
+
+def figure_descriptions(stats: ClassStatistics) -> dict[str, str]:
+    """What each figure of :func:`render_figures` shows, in words (its alt text)."""
+    described = {}
+    if stats.scores:
+        described["scores.png"] = (
+            f"Histogram of the scores of the {stats.graded} graded students, out of "
+            f"{stats.max_score:g}: mean {stats.mean:.2f}, median {stats.median:g}, "
+            f"{stats.full_marks} with full marks."
+        )
+    if stats.misconceptions:
+        top = stats.misconceptions[:3]
+        described["misconceptions.png"] = (
+            "Bar chart of the misconceptions found, by number of students: "
+            + "; ".join(f"{function}: {summary}, {len(ids)}" for summary, function, ids in top)
+            + (
+                f"; and {len(stats.misconceptions) - 3} more."
+                if len(stats.misconceptions) > 3
+                else "."
+            )
+        )
+    if stats.check_pass_rates:
+        worst = sorted(stats.check_pass_rates, key=lambda r: r[1] / max(r[2], 1))[:3]
+        described["pass_rates.png"] = (
+            f"Bar chart of the share of students passing each of the {len(stats.check_pass_rates)} "
+            "checks; the lowest: " + "; ".join(f"{name}, {p} of {n}" for name, p, n in worst) + "."
+        )
+    return described
+
+
+def summary_markdown(
+    stats: ClassStatistics,
+    figure_names: Sequence[str],
+    links: Mapping[str, list[tuple[str, str]]] | None = None,
+) -> str:
+    """The Markdown summary; every text from the results is escaped (``m``). ``links`` are
+    each student's pages (:func:`student_links`)."""
     m = markdown_inline
+    links = links or {}
+    described = figure_descriptions(stats)
     lines = [f"# Class summary: {m(stats.assignment)}", ""]
     lines.append(
         f"- students: {stats.students}, graded: {stats.graded}, not graded: {len(stats.failures)}"
@@ -268,9 +331,14 @@ def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str
             f"- [pairs worth a look](similarity.html): {pairs}, {flagged} flagged "
             "(also similarity.csv)"
         )
+    if _answered(links):
+        lines.append(
+            f"- answers to the question, for a person to grade: {_answered(links)} of "
+            f"{stats.students} students (linked in the table of students)"
+        )
     lines.append("")
     if "scores.png" in figure_names:
-        lines += ["![Score histogram](scores.png)", ""]
+        lines += [f"![{m(described['scores.png'])}](scores.png)", ""]
     lines += ["## Misconceptions", ""]
     if stats.misconceptions:
         lines += ["| misconception | function | students | who |", "|---|---|---:|---|"]
@@ -280,7 +348,7 @@ def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str
             lines.append(f"| {m(summary)} | {code} | {len(ids)} | {who} |")
         lines.append("")
         if "misconceptions.png" in figure_names:
-            lines += ["![Misconceptions](misconceptions.png)", ""]
+            lines += [f"![{m(described['misconceptions.png'])}](misconceptions.png)", ""]
     else:
         lines += ["None diagnosed.", ""]
     lines += ["## Pass rate per check", "", "| check | passed | of |", "|---|---:|---:|"]
@@ -301,30 +369,40 @@ def summary_markdown(stats: ClassStatistics, figure_names: Sequence[str]) -> str
         lines += [
             "## Students",
             "",
-            "| student | name | score | late | group |",
-            "|---|---|---:|---|---|",
+            "| student | name | score | late | group | pages |",
+            "|---|---|---:|---|---|---|",
         ]
         lines += [
             f"| {m(r.student)} | {m(r.name)} | {_score_cell(r)} | {'LATE' if r.late else ''} "
-            f"| {', '.join(m(g) for g in r.group)} |"
+            f"| {', '.join(m(g) for g in r.group)} "
+            f"| {', '.join(f'[{label}]({url})' for label, url in links.get(r.student, []))} |"
             for r in stats.roll
         ]
         lines.append("")
     return "\n".join(lines)
 
 
-def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
-    """A self-contained page: the markdown's tables as HTML, the figures embedded."""
+def summary_html(
+    stats: ClassStatistics,
+    figures: dict[str, bytes],
+    links: Mapping[str, list[tuple[str, str]]] | None = None,
+) -> str:
+    """A self-contained page: the markdown's tables as HTML, the figures embedded, each
+    student's pages linked (``links``, :func:`student_links`)."""
+    links = links or {}
+    described = figure_descriptions(stats)
 
     def e(text: str) -> str:
         return html.escape(show_controls(text), quote=True)
 
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Class summary: {e(stats.assignment)}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
-        "img{max-width:100%}</style></head><body>",
+        ".table{overflow-x:auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;overflow-wrap:anywhere}"
+        "img{max-width:100%;height:auto}</style></head><body>",
         f"<h1>Class summary: {e(stats.assignment)}</h1>",
         f"<p>{stats.students} students, {stats.graded} graded, {len(stats.failures)} not graded.",
     ]
@@ -341,20 +419,35 @@ def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
         )
     if stats.late:
         parts.append(f" Handed in late: {e(', '.join(_late_names(stats)))}.")
+    if _answered(links):
+        parts.append(
+            f" Answers to the question, for a person to grade: {_answered(links)} of "
+            f"{stats.students} students (linked in the table of students)."
+        )
     parts.append("</p>")
     for name, data in figures.items():
         encoded = base64.b64encode(data).decode()
-        parts.append(f"<p><img alt='{e(name)}' src='data:image/png;base64,{encoded}'></p>")
+        alt = described.get(name, name)
+        parts.append(f"<p><img alt='{e(alt)}' src='data:image/png;base64,{encoded}'></p>")
 
-    def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    def table(
+        title: str,
+        header: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        extra: Sequence[str] | None = None,
+    ) -> None:
+        """A table of escaped cells; ``extra``, when given, is one more cell of HTML per row."""
         parts.append(
-            f"<h2>{e(title)}</h2><table><tr>"
+            f"<h2>{e(title)}</h2><div class='table'><table><tr>"
             + "".join(f"<th>{e(h)}</th>" for h in header)
             + "</tr>"
         )
-        for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>")
-        parts.append("</table>")
+        for number, row in enumerate(rows):
+            cells = "".join(f"<td>{e(str(c))}</td>" for c in row)
+            if extra is not None:
+                cells += f"<td>{extra[number]}</td>"
+            parts.append(f"<tr>{cells}</tr>")
+        parts.append("</table></div>")
 
     table(
         "Misconceptions",
@@ -371,9 +464,15 @@ def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
     if stats.roll:
         table(
             "Students",
-            ["student", "name", "score", "late", "group"],
+            ["student", "name", "score", "late", "group", "pages"],
             [
                 (r.student, r.name, _score_cell(r), "LATE" if r.late else "", ", ".join(r.group))
+                for r in stats.roll
+            ],
+            extra=[
+                ", ".join(
+                    f"<a href='{e(url)}'>{e(label)}</a>" for label, url in links.get(r.student, [])
+                )
                 for r in stats.roll
             ],
         )
@@ -384,10 +483,11 @@ def summary_html(stats: ClassStatistics, figures: dict[str, bytes]) -> str:
 def write_summary(stats: ClassStatistics, out: Path) -> list[Path]:
     """Write summary.md (+ its PNGs) and summary.html into ``out``; return the paths."""
     figures = render_figures(stats)
+    links = student_links(stats, out)
     written = []
     for name, data in figures.items():
         write_bytes_atomic(out / name, data)
         written.append(out / name)
-    write_text_atomic(out / "summary.md", summary_markdown(stats, list(figures)))
-    write_text_atomic(out / "summary.html", summary_html(stats, figures))
+    write_text_atomic(out / "summary.md", summary_markdown(stats, list(figures), links))
+    write_text_atomic(out / "summary.html", summary_html(stats, figures, links))
     return [*written, out / "summary.md", out / "summary.html"]
