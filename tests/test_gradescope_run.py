@@ -245,6 +245,18 @@ def test_a_hostile_submission_reads_no_secret_and_forges_no_score(bundle, tmp_pa
 
 
 @as_root
+def test_a_submission_that_links_to_the_reference_is_not_graded_as_it(bundle, tmp_path):
+    """The grader reads the submission as root: a link into source/ must not lend it the
+    reference (a zip may hold symbolic links)."""
+    root = gradescope_tree(bundle, tmp_path, {})
+    reference = root / "source" / ASSIGNMENT.reference_file.relative_to(KIT.root)
+    (root / "submission" / "regression_losses.py").symlink_to(reference)
+    _, results = run_autograder(root)
+    assert results["score"] == 0
+    assert "symbolic link" in results["output"] + results["extra_data"]["grader_log"]
+
+
+@as_root
 def test_a_group_submission_is_graded_once_for_everyone_and_metadata_sets_no_score(
     bundle, tmp_path
 ):
