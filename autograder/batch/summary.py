@@ -401,7 +401,7 @@ def summary_html(
         f"<title>Class summary: {e(stats.assignment)}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
         ".table{overflow-x:auto}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;overflow-wrap:anywhere}"
+        "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;overflow-wrap:break-word}"
         "img{max-width:100%;height:auto}</style></head><body>",
         f"<h1>Class summary: {e(stats.assignment)}</h1>",
         f"<p>{stats.students} students, {stats.graded} graded, {len(stats.failures)} not graded.",
