@@ -140,6 +140,16 @@ def test_a_correct_submission_gets_full_marks_and_the_record_says_what_holds(sit
 
 
 @pytest.mark.parametrize("profile", VARIANTS, ids=VARIANT_IDS)
+def test_imports_and_files_at_call_time_still_work(site, profile) -> None:
+    """In the chroot, as its own uid: files in the working directory and TMPDIR, standard
+    modules and numpy's lazily loaded subpackages imported by the functions."""
+    out, _ = site
+    submission = HOSTILE / "imports_and_files_at_call_time.py"
+    results = results_of(grade_in_container(submission, out, profile), out)
+    assert results["score"] == MAX_SCORE, failing(results)
+
+
+@pytest.mark.parametrize("profile", VARIANTS, ids=VARIANT_IDS)
 def test_it_reads_no_reference_check_config_result_or_secret(site, tmp_path, profile) -> None:
     out, other = site
     checks = sorted(str(p) for p in (REFERENCE / "checks").glob("*.py"))
