@@ -5,7 +5,8 @@ tree (``<tmp>/autograder/{source,submission,results}``, ``submission_metadata.js
 ``setup.sh`` runs for real but for its install steps (``AUTOGRADER_SETUP_INSTALL=0``: no apt-get,
 no pip; this interpreter, which has the kit, is given to run_autograder as ``AUTOGRADER_PYTHON``)
 and the user it would create (``nobody`` exists already). Then ``run_autograder`` grades a
-correct, a wrong, a hostile and a group's submission. FORMATS.md gives Gradescope's contract;
+correct, a wrong, a missing, a hostile, a linked and a group's submission, and the hostile one
+again where user namespaces are refused, as in Docker. FORMATS.md gives Gradescope's contract;
 the validator of results.json is test_cli's.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
 import shutil
 import stat
@@ -49,7 +51,7 @@ as_root = pytest.mark.skipif(
 KIT = load_config(kit_config_path())
 ASSIGNMENT = KIT.assignment("regression_losses")
 FULL_MARKS = sum(check.points for check in ASSIGNMENT.checks.values())
-STUDENT_UID = 65534  # nobody: setup.sh is told to use it rather than create a user here
+STUDENT_UID = pwd.getpwnam("nobody").pw_uid  # setup.sh uses it rather than make a user
 
 
 @pytest.fixture
