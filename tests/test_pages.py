@@ -126,7 +126,7 @@ def read_html(page: str) -> Tags:
 
 
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "pre"}
-PAGE_TAGS |= {"code", "strong", "img"}
+PAGE_TAGS |= {"code", "strong", "img", "div", "figure", "figcaption"}
 
 
 # -- what is held back --------------------------------------------------------------------------
@@ -277,3 +277,41 @@ def test_a_fence_holds_any_text(text):
 )
 def test_inline_text_is_literal(text, shown):
     assert markdown_inline(text) == shown
+
+
+# -- a readable page ------------------------------------------------------------------------------
+
+
+def test_a_checks_sentences_are_paragraphs_with_their_labels_in_bold(tmp_path):
+    _, _, page, _ = grade(MISTAKEN, tmp_path / "out")
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in page
+    assert "<p><strong>Smallest failing case:</strong> " in page
+    assert "<p><strong>Why it matters:</strong> " in page
+    # the kit's prose is no longer preformatted; only what the code printed may be
+    assert "<pre>✗" not in page and "<pre>Graded" not in page
+
+
+def test_a_pictures_alt_text_is_its_finding(tmp_path):
+    _, _, page, _ = grade(MISTAKEN, tmp_path / "out")
+    figures = re.findall(
+        r"<img alt='([^']*)' src='data:image/png;base64,[^']*'><figcaption>([^<]*)", page
+    )
+    assert figures, "the pictures are drawn"
+    for alt, caption in figures:
+        assert alt == caption and len(alt) > 40  # the caption's words, not the file or heading
+
+
+def test_a_hostile_line_stays_text_in_its_paragraph():
+    from autograder.feedback.pages import _prose
+
+    shown = _prose("Why it matters: <script>x</script>\n  indented <b>\nplain & more", html_escape)
+    assert shown == (
+        "<div class='prose'><p><strong>Why it matters:</strong> &lt;script&gt;x&lt;/script&gt;</p>"
+        "<pre>  indented &lt;b&gt;</pre><p>plain &amp; more</p></div>"
+    )
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)

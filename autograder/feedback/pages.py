@@ -164,15 +164,18 @@ def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) 
 
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Feedback: {e(title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-        "pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}.pass{color:#2e7d32}.fail{color:#c62828}"
-        "img{max-width:100%}</style></head><body>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;"
+        "line-height:1.45}pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;"
+        "overflow-wrap:anywhere}.pass{color:#2e7d32}.fail{color:#c62828}"
+        ".prose p{margin:.3em 0;overflow-wrap:anywhere}.prose{margin-bottom:1.2em}"
+        "figure{margin:1em 0}img{max-width:100%;height:auto}</style></head><body>",
         f"<h1>Feedback: {e(title)}</h1><p>Submission: <code>{e(result.submission)}</code></p>",
     ]
     if view.total_shown:
         parts.append(f"<p><strong>Score: {view.score:g} / {view.max_score:g}</strong></p>")
-    parts.append(f"<pre>{e(view.summary)}</pre>")
+    parts.append(_prose(view.summary, e))
     if view.printed.strip():
         parts.append(f"<h2>What your code printed</h2><pre>{e(view.printed)}</pre>")
     if view.checks:
@@ -181,7 +184,7 @@ def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) 
         css, mark = ("pass", "✓") if check.passed else ("fail", "✗")
         parts.append(
             f"<h3 class='{css}'>{mark} {e(check.name)} ({check.score:g} / {check.max_score:g})</h3>"
-            f"<pre>{e(check.output)}</pre>"
+            + _prose(check.output, e)
         )
     if view.held_back:
         parts.append(f"<p>{e(HELD_BACK_NOTE.format(n=view.held_back))}</p>")
@@ -189,13 +192,49 @@ def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) 
         parts.append("<h2>Pictures</h2>")
         for picture in pictures:
             encoded = base64.b64encode(picture.png).decode()
+            # the caption is the finding ("yours has the wrong sign at 40 of 41 points"): it is
+            # also the alt text, for a reader who cannot see the picture
             parts.append(
-                f"<h3>{e(picture.title)}</h3>"
-                f"<img alt='{e(picture.title)}' src='data:image/png;base64,{encoded}'>"
-                f"<p>{e(picture.caption)}</p>"
+                f"<h3>{e(picture.title)}</h3><figure>"
+                f"<img alt='{e(picture.caption or picture.title)}' "
+                f"src='data:image/png;base64,{encoded}'>"
+                f"<figcaption>{e(picture.caption)}</figcaption></figure>"
             )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# "Why it matters: ...": a line's leading label, shown in bold
+_LABEL = re.compile(r"^([A-Z][A-Za-z ,'’]{2,40}):(\s)")
+
+
+def _prose(text: str, escape) -> str:
+    """The kit's sentences as paragraphs, one per line, a leading label ("Why it matters:")
+    in bold; lines indented as a block (a traceback, a value over several lines) stay
+    preformatted. ``escape`` escapes each piece (all of it may hold the submission's text)."""
+    blocks: list[str] = []
+    indented: list[str] = []
+
+    def flush() -> None:
+        if indented:
+            blocks.append(f"<pre>{escape(chr(10).join(indented))}</pre>")
+            indented.clear()
+
+    for line in text.splitlines():
+        if line.startswith((" ", "\t")) and line.strip():
+            indented.append(line)
+            continue
+        flush()
+        if not line.strip():
+            continue
+        label = _LABEL.match(line)
+        if label:
+            rest = line[label.end() :]
+            blocks.append(f"<p><strong>{escape(label[1])}:</strong> {escape(rest)}</p>")
+        else:
+            blocks.append(f"<p>{escape(line)}</p>")
+    flush()
+    return "<div class='prose'>" + "".join(blocks) + "</div>"
 
 
 def _link(name: str) -> str:
