@@ -192,6 +192,7 @@ import json
 import os
 
 ROOT = {root!r}
+print("UID", os.getuid())
 TARGETS = [
     ROOT + "/source/reference/regression_losses/regression_losses.py",
     ROOT + "/source/reference/regression_losses/checks/test_checks.py",
@@ -452,14 +453,15 @@ os.execv(sys.argv[1], sys.argv[1:])
 """
 
 
-def run_without_namespaces(root: Path, landlock: bool = True) -> dict:
-    """run_autograder as in a Docker container (see WITHOUT_NAMESPACES); its results.json."""
+def run_without_namespaces(root: Path, landlock: bool, student: str) -> dict:
+    """run_autograder as in a Docker container (see WITHOUT_NAMESPACES), with ``student`` as
+    the user setup.sh made; its results.json."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": "/root",
         "AUTOGRADER_ROOT": str(root),
         "AUTOGRADER_PYTHON": sys.executable,
-        "AUTOGRADER_STUDENT_USER": "nobody",
+        "AUTOGRADER_STUDENT_USER": student,
         "NO_LANDLOCK": "" if landlock else "1",
     }
     refused = subprocess.run(
@@ -482,15 +484,25 @@ def run_without_namespaces(root: Path, landlock: bool = True) -> dict:
 
 @as_root
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="the filter knows x86_64's numbers")
-def test_without_user_namespaces_the_hostile_submission_still_fails(bundle, tmp_path):
+@pytest.mark.parametrize("landlock", [True, False], ids=["landlock", "no-landlock"])
+def test_without_user_namespaces_student_code_runs_as_the_student_user(bundle, tmp_path, landlock):
+    """As on Gradescope: the worker becomes the uid run_autograder passes (that of the user
+    setup.sh made; here an existing system user other than nobody, to tell it from the
+    sandbox's default), and the hostile submission still reads and forges nothing."""
+    student = next(
+        n for n in ("daemon", "bin", "games") if n in {u.pw_name for u in pwd.getpwall()}
+    )
     root_path = tmp_path / "autograder"
     correct = (samples_of(ASSIGNMENT.name) / "correct_vectorised.py").read_text(encoding="utf-8")
     hostile = HOSTILE.format(root=str(root_path)) + "\n" + correct
     root = gradescope_tree(bundle, tmp_path, {"regression_losses.py": hostile})
-    results = run_without_namespaces(root)
+    results = run_without_namespaces(root, landlock, student)
     isolation = results["extra_data"]["isolation"]
     assert "user+net namespace" not in isolation["mechanisms"], isolation
+    assert ("landlock-fs" in isolation["mechanisms"]) == landlock, isolation
+    assert "unprivileged-uid" in isolation["mechanisms"], isolation
     printed = results["extra_data"]["printed"]
+    assert f"UID {pwd.getpwnam(student).pw_uid}\n" in printed, printed
     assert printed.count("READ-REFUSED") == 4 and printed.count("WRITE-REFUSED") == 2, printed
     assert "LEAKED" not in printed and "FORGED" not in printed
     assert results["score"] == FULL_MARKS

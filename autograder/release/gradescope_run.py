@@ -169,8 +169,8 @@ def final_results(
         data["extra_data"] = {**graded.get("extra_data", {}), **extra}
         return data
     output = (
-        f"The autograder could not grade this submission (the grader ended with status {status}). "
-        f"Did you upload `{module}.py` or one notebook?"
+        f"The autograder could not grade this submission (the grader ended with status {status}; "
+        f"your instructor sees why). Did you upload `{module}.py` or one notebook?"
     )
     return {
         "score": 0,
