@@ -80,9 +80,9 @@ def read_metadata(path: Path) -> SubmissionMetadata:
         return SubmissionMetadata(problem=f"{path.name}: not a JSON object")
     users = tuple(
         Member(
-            id=str(user.get("id", "")),
-            name=str(user.get("name", "")),
-            email=str(user.get("email", "")),
+            id=str(user.get("id") or ""),
+            name=str(user.get("name") or ""),
+            email=str(user.get("email") or ""),
         )
         for user in _list(data.get("users"))
         if isinstance(user, dict)
@@ -91,14 +91,13 @@ def read_metadata(path: Path) -> SubmissionMetadata:
     for previous in _list(data.get("previous_submissions")):
         score = previous.get("score") if isinstance(previous, dict) else None
         try:
-            value = float(score)  # Gradescope has written scores as numbers and as strings
+            value = float(score)  # a number in Gradescope's documentation; "7.5" is read too
         except (TypeError, ValueError):
             continue
         if math.isfinite(value):
             scores.append(value)
-    submission_id = data.get("id", "")
     return SubmissionMetadata(
-        submission_id=str(submission_id) if submission_id is not None else "",
+        submission_id=str(data.get("id") or ""),
         users=users,
         previous_scores=tuple(scores),
     )
