@@ -315,3 +315,37 @@ def html_escape(text: str) -> str:
     import html
 
     return html.escape(text, quote=True)
+
+
+# -- pictures that draw what they mean ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "label"), [("regression_losses", "correct slope"), ("huber_loss", "MAE: sign(e)")]
+)
+def test_sign_e_is_drawn_with_its_jump_not_as_a_ramp_through_0(name, label):
+    """No drawn segment of the MAE's gradient joins a negative error to a positive one: left of
+    0 it is −1, right of 0 it is +1, and the line must not slope between them."""
+    from autograder.config import load_config
+    from autograder.feedback.pages import load_feedback_module
+    from autograder.grading.runner import load_reference
+
+    assignment = load_config(KIT_YAML).assignment(name)
+    module = load_feedback_module(assignment.release_dir)
+    reference = load_reference(assignment)
+    data = module.collect(lambda f, *a, **k: getattr(reference, f)(*a, **k), reference)
+    checked = 0
+    for _, _, _, figure in module.figures(data):
+        for axes in figure.axes:
+            pieces = [line for line in axes.get_lines() if line.get_label() == label]
+            if not pieces or "mse" in axes.get_title():
+                continue
+            siblings = [
+                line for line in axes.get_lines() if line.get_color() == pieces[0].get_color()
+            ]
+            for line in siblings:
+                x = line.get_xdata()
+                if len(x) > 1:
+                    assert (x <= 0).all() or (x >= 0).all(), f"{label} crosses 0 as one line"
+                    checked += 1
+    assert checked >= 2  # the two pieces, left and right of 0

@@ -70,7 +70,19 @@ def _gradient_figure(errors: np.ndarray, gradient: dict):
     figure.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
     axes = figure.add_subplot()
     axes.plot(errors, 2 * errors, "--", color="#bbbbbb", label="MSE: 2e")
-    axes.plot(errors, np.sign(errors), ":", color="#888888", label="MAE: sign(e)")
+    # sign(e) jumps at 0: drawn as two pieces and its value at 0, not as a ramp through 0
+    for piece, where in enumerate((errors < 0, errors == 0, errors > 0)):
+        if where.any():
+            style = ("o", {"markersize": 3}) if piece == 1 else (":", {})
+            label = {"label": "MAE: sign(e)"} if piece == 0 else {}
+            axes.plot(
+                errors[where],
+                np.sign(errors[where]),
+                style[0],
+                color="#888888",
+                **style[1],
+                **label,
+            )
     axes.plot(
         errors, gradient["reference"] * n, color="#999999", linewidth=3, label="correct Huber"
     )

@@ -82,6 +82,19 @@ def _floats(value: Any, shape: tuple[int, ...]) -> np.ndarray | None:
     return array if array.shape == shape else None
 
 
+def _plot_with_jump_at_zero(axes, x, y, label=None, **style) -> None:
+    """``y`` over ``x`` in three pieces (x < 0, x = 0, x > 0), so that a function that jumps at
+    0 is drawn with its jump, not joined by a steep line; its value at 0 is a dot."""
+    for piece, where in enumerate((x < 0, x == 0, x > 0)):
+        if not where.any():
+            continue
+        shown = {"label": label} if piece == 0 else {}
+        if piece == 1:
+            axes.plot(x[where], y[where], "o", color=style.get("color"), markersize=5, **shown)
+        else:
+            axes.plot(x[where], y[where], **style, **shown)
+
+
 def figures(data: dict) -> list[tuple[str, str, str, Any]]:
     """(file name, title, caption, matplotlib Figure) for each picture."""
     from matplotlib.figure import Figure
@@ -95,7 +108,12 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
         axes = figure.add_subplot(1, 2, index + 1)
         n = residual.size
         reference = data[name]["reference"] * n
-        axes.plot(residual, reference, color="#999999", linewidth=3, label="correct slope")
+        if name == "mae_grad":  # sign(r) jumps at 0: drawn in pieces, not as a ramp through 0
+            _plot_with_jump_at_zero(
+                axes, residual, reference, color="#999999", linewidth=3, label="correct slope"
+            )
+        else:
+            axes.plot(residual, reference, color="#999999", linewidth=3, label="correct slope")
         student = data[name]["student"]
         if student is not None:
             student = student * n
