@@ -99,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade only the K-th (1 to N) of N stable slices of the class and write no class "
         "files; a plain run afterwards writes them, regrading nothing",
     )
+    batch.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="grade each student as a task on this dask.distributed cluster (workers with the "
+        "kit and the same course); results and class files are written here",
+    )
     _common(batch)
 
     demo = commands.add_parser(
@@ -318,6 +325,7 @@ def run_grade_batch(options: argparse.Namespace, config: GradingConfig) -> int:
         similarity=not options.no_similarity,
         canvas_assignment_id=options.canvas_assignment_id,
         shard=parse_shard(options.shard) if options.shard is not None else None,
+        scheduler=options.scheduler,
     )
     return grade_class(chosen, config, options.assignment)
 

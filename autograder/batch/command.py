@@ -6,6 +6,11 @@ the files of :data:`autograder.outputs.classfiles.CLASS_OUTPUTS` (the summary, `
 the LMS exports, the similarity report), each atomically, so an interrupted run never leaves a
 half-class gradebook behind; rerun the same command to resume.
 
+With ``--scheduler tcp://HOST:PORT`` (:mod:`autograder.batch.cluster`) each student is graded
+as a task on a dask.distributed cluster, in a sandbox on its worker; the results and the
+class files are written here all the same. It cannot be combined with ``--shard`` (the
+cluster already spreads the class over its machines).
+
 With ``--shard K/N`` (:mod:`autograder.batch.shards`) only the K-th of N stable slices of the
 class is graded and no class file is written: shards run on many machines into one OUT, then a
 plain run reuses every result and writes the class files.
@@ -55,7 +60,8 @@ class BatchOptions:
     ``figures`` draws the feedback pictures; ``roster`` is the optional roster CSV;
     ``similarity`` writes the integrity report; ``canvas_assignment_id`` goes into grades.csv;
     ``shard``, when given, grades only that slice of the class and writes no class file (see
-    :mod:`autograder.batch.shards`).
+    :mod:`autograder.batch.shards`); ``scheduler``, when given, is the address of the
+    dask.distributed scheduler whose workers grade (see :mod:`autograder.batch.cluster`).
     """
 
     submissions: Path
@@ -67,6 +73,7 @@ class BatchOptions:
     similarity: bool = True
     canvas_assignment_id: int | None = None
     shard: Shard | None = None
+    scheduler: str | None = None
 
 
 def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: str | None) -> int:
@@ -80,6 +87,8 @@ def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: s
     jobs = options.jobs if options.jobs is not None else default_jobs()
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    if options.scheduler is not None:
+        _check_scheduler(options)
     roster = None
     if options.roster is not None:
         from autograder.export.roster import load_roster
@@ -114,16 +123,7 @@ def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: s
         if options.shard is not None and not chosen_entries:
             print(terminal_text(_shard_line(options, entries, chosen_entries)))
             return 0
-        outcome = grade_batch(
-            chosen_entries,
-            assignment,
-            config.path,
-            out,
-            jobs,
-            force=options.force,
-            on_progress=Progress(len(chosen_entries)),
-            figures=options.figures,
-        )
+        outcome = _grade(options, chosen_entries, assignment, config.path, jobs)
         if outcome.interrupted:
             finished = sum(1 for s in outcome.students if s.result is not None)
             print(
@@ -155,6 +155,60 @@ def grade_class(options: BatchOptions, config: GradingConfig, assignment_name: s
     return 0
 
 
+def _check_scheduler(options: BatchOptions) -> None:
+    """Refuse ``--scheduler`` with ``--shard`` or without dask.distributed (one sentence each)."""
+    from autograder.batch.cluster import missing_dependency
+
+    if options.shard is not None:
+        raise UsageError(
+            "--scheduler and --shard cannot be combined: the dask cluster already spreads the "
+            "whole class over its workers, so give only --scheduler"
+        )
+    reason = missing_dependency()
+    if reason:
+        raise UsageError(reason)
+
+
+def _grade(
+    options: BatchOptions,
+    entries: Sequence[Entry],
+    assignment: AssignmentConfig,
+    config_path: Path,
+    jobs: int,
+) -> BatchOutcome:
+    """Grade ``entries`` with local grader processes, or on the dask cluster."""
+    if options.scheduler is None:
+        return grade_batch(
+            entries,
+            assignment,
+            config_path,
+            options.out,
+            jobs,
+            force=options.force,
+            on_progress=Progress(len(entries)),
+            figures=options.figures,
+        )
+    from autograder.batch.cluster import grade_on_cluster
+
+    def refused(sentence: str) -> None:
+        print(
+            terminal_text(f"autograder: warning: {sentence}: no student is sent to it"),
+            file=sys.stderr,
+        )
+
+    return grade_on_cluster(
+        entries,
+        assignment,
+        config_path,
+        options.out,
+        options.scheduler,
+        force=options.force,
+        on_progress=Progress(len(entries)),
+        figures=options.figures,
+        on_worker_refused=refused,
+    )
+
+
 def _opening_line(
     options: BatchOptions, assignment: str, entries: Sequence[Entry], jobs: int
 ) -> str:
@@ -164,6 +218,8 @@ def _opening_line(
     people = sum(len(e.students) for e in entries)
     groups = f" of {people} students" if people != len(entries) else ""
     what = f"{len(entries)} submissions{groups} ({layout} layout) of {assignment}"
+    if options.scheduler is not None:
+        return f"Grading {what} on the dask cluster at {options.scheduler} into {options.out}"
     if options.shard is None:
         return f"Grading {what} with {jobs} grader processes into {options.out}"
     return (

@@ -94,8 +94,9 @@ def _grade_one(student_id: str, path: str, out_dir: str) -> GradeResult:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def check_the_checks(assignment: AssignmentConfig) -> None:
-    """Grade the reference solution once; raise :class:`GradingError` unless it gets full marks.
+def check_the_checks(assignment: AssignmentConfig) -> GradeResult:
+    """Grade the reference solution once; raise :class:`GradingError` unless it gets full marks
+    (then return its result).
 
     Run before a class is graded, so that a broken check file, a missing package file or a
     wrong grading.yaml stops the run before any student's earlier results are overwritten.
@@ -116,24 +117,22 @@ def check_the_checks(assignment: AssignmentConfig) -> None:
             f"{result.max_score:g} (failing: {failed}), so the checks or grading.yaml are wrong; "
             "no student was graded"
         )
+    return result
 
 
-def grade_batch(
+def sort_out(
     entries: Sequence[Entry],
     assignment: AssignmentConfig,
-    config_path: Path,
     out: Path,
-    jobs: int,
-    force: bool = False,
+    fingerprint: str,
+    force: bool,
+    done: dict[str, StudentResult],
     on_progress: Callable[[StudentResult, bool], None] | None = None,
-    figures: bool = True,
-) -> BatchOutcome:
-    """Grade ``entries`` into ``out``; call ``on_progress(student, reused)`` after each student."""
-    started = time.monotonic()
-    fingerprint = config_fingerprint(assignment, config_path)
-    check_the_checks(assignment)
-    done: dict[str, StudentResult] = {}
-    pending: list[Entry] = []
+) -> tuple[list[tuple[Entry, str]], int]:
+    """Which students to grade: each entry with its submission's sha256; and how many results
+    were reused. The others go into ``done``: not gradable (discovery's problem, a submission
+    that cannot be read) or up to date in ``out`` (unless ``force``)."""
+    pending: list[tuple[Entry, str]] = []
     reused = 0
     for entry in entries:
         if entry.problem:
@@ -159,7 +158,27 @@ def grade_batch(
             if on_progress:
                 on_progress(done[entry.student_id], True)
         else:
-            pending.append(entry)
+            pending.append((entry, sha256))
+    return pending, reused
+
+
+def grade_batch(
+    entries: Sequence[Entry],
+    assignment: AssignmentConfig,
+    config_path: Path,
+    out: Path,
+    jobs: int,
+    force: bool = False,
+    on_progress: Callable[[StudentResult, bool], None] | None = None,
+    figures: bool = True,
+) -> BatchOutcome:
+    """Grade ``entries`` into ``out``; call ``on_progress(student, reused)`` after each student."""
+    started = time.monotonic()
+    fingerprint = config_fingerprint(assignment, config_path)
+    check_the_checks(assignment)
+    done: dict[str, StudentResult] = {}
+    waiting, reused = sort_out(entries, assignment, out, fingerprint, force, done, on_progress)
+    pending = [entry for entry, _ in waiting]
 
     interrupted = False
     restarts = 0
