@@ -214,9 +214,9 @@ def spoil_and_release(course: Path, tmp_path: Path, spoil) -> str:
             lambda c, r: (r / "HINTS.md").write_text(
                 "# Hints\n\n"
                 # rewrapped: the sentence is found whatever its line breaks
-                + _second_sentence(c / "reference" / "regression_losses" / "answer.md").replace(
-                    " ", "\n", 3
-                )
+                + _second_sentence(
+                    c / "reference" / "regression_losses" / "model_answer.md"
+                ).replace(" ", "\n", 3)
             ),
             "HINTS.md contains a sentence of the graders' model answer",
         ),

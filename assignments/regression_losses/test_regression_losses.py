@@ -146,7 +146,18 @@ def expect_close(got, expected, called, why):
             pytrace=False,
         )
     if not np.allclose(got_array, wanted, rtol=RTOL, atol=ATOL):
-        pytest.fail(f"{called} returned {got!r}, expected {expected!r}. Why: {why}", pytrace=False)
+        hint = flipped_hint(got_array, wanted)
+        pytest.fail(
+            f"{called} returned {got!r}, expected {expected!r}{hint}. Why: {why}", pytrace=False
+        )
+
+
+def flipped_hint(got_array, wanted):
+    """A few words when ``got_array`` is exactly ``-wanted`` (not all zeros): a flipped sign is
+    the likelier cause, whatever else the check is about."""
+    if np.any(wanted != 0) and np.allclose(got_array, -wanted, rtol=RTOL, atol=ATOL):
+        return " (exactly the expected answer with its sign flipped: look for a flipped sign first)"
+    return ""
 
 
 # ------------------------------------------------------------------- mse ---
