@@ -112,3 +112,32 @@ def test_a_zipped_class_gets_every_file_and_a_report_that_shows_its_code(tmp_pat
     page = (out / "similarity.html").read_text(encoding="utf-8")
     # the side-by-side code is read again from the unpacked zip while the report is written
     assert "guess - truth" in page
+
+
+def test_a_rerun_that_reuses_a_result_still_takes_the_new_answer(tmp_path):
+    """grade-batch reuses a result when the code is unchanged; the ANSWER.md beside it may have
+    changed all the same, and answer.md follows it (or goes with it)."""
+    alice = tmp_path / "class" / "alice"
+    alice.mkdir(parents=True)
+    (alice / "regression_losses.py").write_bytes(CORRECT.read_bytes())
+    (alice / "ANSWER.md").write_text("First thoughts.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    command = ["grade-batch", str(alice.parent), "--out", str(out), "--jobs", "1"]
+    command += ["--no-figures", "--no-similarity"]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(command) == 0
+    assert (out / "alice" / "answer.md").read_text(encoding="utf-8") == "First thoughts.\n"
+    stamp = (out / "alice" / "results.json").stat().st_mtime_ns
+
+    (alice / "ANSWER.md").write_text("Second, better thoughts.\n", encoding="utf-8")
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(io.StringIO()):
+        assert main(command) == 0
+    assert "1 unchanged since the last run, not regraded" in said.getvalue()
+    assert (out / "alice" / "results.json").stat().st_mtime_ns == stamp
+    assert (out / "alice" / "answer.md").read_text(encoding="utf-8") == "Second, better thoughts.\n"
+
+    (alice / "ANSWER.md").unlink()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(command) == 0
+    assert not (out / "alice" / "answer.md").exists()

@@ -35,6 +35,7 @@ from autograder.grading.runner import (
     write_outputs,
 )
 from autograder.grading.submission import read_submission
+from autograder.outputs.student import write_answer_file
 
 MAX_POOL_RESTARTS = 3
 
@@ -143,9 +144,8 @@ def sort_out(
                 on_progress(done[entry.student_id], False)
             continue
         try:
-            sha256 = read_submission(
-                entry.path, assignment.module, list(assignment.functions)
-            ).sha256
+            submission = read_submission(entry.path, assignment.module, list(assignment.functions))
+            sha256 = submission.sha256
         except Exception as error:  # a submission that vanished or cannot be read
             done[entry.student_id] = StudentResult(
                 entry.student_id, None, f"not graded: the submission could not be read ({error})"
@@ -153,6 +153,9 @@ def sort_out(
             continue
         previous = None if force else previous_result(out / entry.student_id, sha256, fingerprint)
         if previous is not None:
+            # the code is unchanged, but an ANSWER.md beside it may not be
+            answer = submission.answer if assignment.question is not None else None
+            write_answer_file(answer, out / entry.student_id)
             done[entry.student_id] = StudentResult(entry.student_id, previous)
             reused += 1
             if on_progress:

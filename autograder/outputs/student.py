@@ -44,15 +44,21 @@ def write_feedback_pages(output: GradeOutput, out: Path) -> bool:
 
 
 def write_answer(output: GradeOutput, out: Path) -> bool:
-    """``answer.md``: the student's answer to the lesson's question, as they wrote it (a
-    person grades it), when the assignment has a question and they answered it; an answer
-    file of an earlier grading goes when there is none now."""
+    """``answer.md``: the student's answer to the lesson's question (:func:`write_answer_file`)."""
+    return write_answer_file(output.answer, out)
+
+
+def write_answer_file(answer: str | None, out: Path) -> bool:
+    """``answer.md`` in ``out``: the student's answer to the lesson's question, as they wrote
+    it (a person grades it), when the assignment has a question and they answered it; an
+    answer file of an earlier grading goes when there is none now. Also called when
+    ``grade-batch`` reuses a result: the answer may have changed where the code did not."""
     path = out / ANSWER_OUTPUT
-    if output.answer is None:
+    if answer is None:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         return False
-    write_bytes_atomic(path, (output.answer + "\n").encode("utf-8"))
+    write_bytes_atomic(path, (answer + "\n").encode("utf-8"))
     return True
 
 
