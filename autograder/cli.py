@@ -17,6 +17,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from autograder.config import AssignmentConfig, ConfigError, GradingConfig, load_config
 from autograder.errors import GradingError, KitError, UsageError
@@ -30,19 +31,37 @@ def default_config_path() -> Path:
     return local if local.exists() else kit_config_path()
 
 
+class _Commands:
+    """The subcommands, each added with its one-line ``help`` also as the description its own
+    ``--help`` opens with (a sentence: capital first, full stop last)."""
+
+    def __init__(self, subparsers: Any) -> None:  # what ArgumentParser.add_subparsers returns
+        self._subparsers = subparsers
+
+    def add_parser(self, name: str, *, help: str, **options: object) -> argparse.ArgumentParser:
+        description = options.pop("description", None) or help[:1].upper() + help[1:] + "."
+        return self._subparsers.add_parser(name, help=help, description=description, **options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograder",
         description="Release, grade and export an automatically graded exercise, safely.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = _Commands(subparsers)
 
     grade = commands.add_parser("grade", help="grade one submission (.py, .ipynb or a folder)")
     grade.add_argument(
         "path", type=Path, help="the submission: a .py file, a notebook, or a folder"
     )
     grade.add_argument(
-        "--out", type=Path, required=True, help="folder for results.json and report.json"
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for results.json, report.json, the feedback pages (feedback.html, "
+        "feedback.md and their pictures) and, when the student answered the lesson's question, "
+        "answer.md",
     )
     _common(grade)
     grade.add_argument("--seed", type=int, default=None, help="seed for the random check inputs")

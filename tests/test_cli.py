@@ -8,6 +8,7 @@ subprocess. The format checks follow Gradescope's results specification as summa
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import io
@@ -479,3 +480,28 @@ def test_new_is_wired_and_reads_no_grading_yaml_first(tmp_path, capsys):
     stderr = capsys.readouterr().err
     assert stderr.startswith("autograder: ") and len(stderr.splitlines()) == 1
     assert config.read_bytes() == before
+
+
+def test_every_command_s_help_opens_with_a_sentence_saying_what_it_does(capsys):
+    from autograder.cli import build_parser
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert len(subparsers.choices) >= 12
+    for name, command in subparsers.choices.items():
+        description = command.description or ""
+        assert description[:1].isupper() and description.endswith("."), name
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        assert description.split()[0] in capsys.readouterr().out, name
+
+
+def test_grade_s_help_names_every_file_out_gets():
+    from autograder.cli import build_parser
+    from autograder.outputs.student import STUDENT_OUTPUTS
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (out,) = [a for a in subparsers.choices["grade"]._actions if "--out" in a.option_strings]
+    for name in (name for each in STUDENT_OUTPUTS for name in each.files):
+        assert name in out.help, name
