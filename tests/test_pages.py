@@ -34,6 +34,7 @@ from autograder.feedback.pages import markdown_fence, markdown_inline
 KIT_YAML = REPO_ROOT / "grading.yaml"
 NAME = "regression_losses"
 MISTAKEN = samples_of(NAME) / "mse_grad__sign_flipped.py"
+CORRECT = samples_of(NAME) / "correct_vectorised.py"
 PRINTS_MARKUP = SUBMISSIONS / "outputs" / "prints_markup.py"
 RAISES_AT_IMPORT = SUBMISSIONS / "outputs" / "raises_markup_at_import.py"
 HELD_BACK = ("hidden", "after_due_date", "after_published")
@@ -349,3 +350,37 @@ def test_sign_e_is_drawn_with_its_jump_not_as_a_ramp_through_0(name, label):
                     assert (x <= 0).all() or (x >= 0).all(), f"{label} crosses 0 as one line"
                     checked += 1
     assert checked >= 2  # the two pieces, left and right of 0
+
+
+# -- "charged once", said where it shows ----------------------------------------------------------
+
+REPLACED = "Your mse_grad did not pass its own checks, so this check ran a correct one in place"
+
+
+def test_a_check_that_ran_a_correct_stand_in_says_so_and_a_correct_submission_hears_nothing(runs):
+    results, _, page, _ = runs["all_visible"]
+    outputs = {test["name"]: test["output"] for test in results["tests"]}
+    said = [name for name, output in outputs.items() if REPLACED in output]
+    assert any(name.startswith("fit") for name in said), said
+    assert all(name.startswith(("linear_grads", "fit")) for name in said), said
+    # the MAE's chain rule never calls mse_grad: its check ran no stand-in for it
+    assert not [n for n in said if n.startswith("linear_grads with MAE")]
+    assert "your own fit may still go wrong when it calls yours" in page
+    assert "These pictures run your own functions together" in page
+    assert "Your mse_grad did not pass its checks" in page
+
+
+def test_a_correct_submission_is_told_of_no_stand_in(tmp_path):
+    results, markdown, page, _ = grade(CORRECT, tmp_path / "out")
+    assert "did not pass its own checks" not in json.dumps(results)
+    assert "These pictures run your own functions together" not in page + markdown
+
+
+def test_a_function_that_failed_only_hidden_checks_is_never_named(tmp_path):
+    """mse_grad's checks hidden: the fit checks (visible) ran a correct mse_grad all the same,
+    but saying so would tell of the hidden failures."""
+    checks = yaml.safe_load(KIT_YAML.read_text(encoding="utf-8"))["assignments"][NAME]["checks"]
+    hidden = {check_id: "hidden" for check_id in checks if check_id.startswith("mse_grad")}
+    results, markdown, page, _ = grade(MISTAKEN, tmp_path / "out", kit_variant(tmp_path, hidden))
+    for text in (json.dumps(results, ensure_ascii=False), markdown, page):
+        assert "Your mse_grad" not in text

@@ -115,6 +115,26 @@ HELD_BACK_NOTE = (
 )
 
 
+def together_note(view) -> str | None:
+    """A sentence above the pictures when functions failed checks the student sees: the
+    pictures run the student's own functions together, with no correct stand-in, so a
+    function that passed its checks may still go wrong in them because of one that did not."""
+    failing = sorted({tag for check in view.checks if not check.passed for tag in check.tags})
+    if not failing:
+        return None
+    names = " and ".join([", ".join(failing[:-1]), failing[-1]] if failing[:-1] else failing)
+    its, it, correct = (
+        ("its", "it", f"a correct {names}")
+        if len(failing) == 1
+        else ("their", "them", "correct ones")
+    )
+    return (
+        "These pictures run your own functions together, none replaced by a correct one. Your "
+        f"{names} did not pass {its} checks, so a function that calls {it} may go wrong here "
+        f"even though it passed its own checks, which gave it {correct}."
+    )
+
+
 def feedback_markdown(result: GradeResult, title: str, pictures: Sequence[Picture]) -> str:
     """The Markdown page: what ``student_view(result)`` allows, untrusted text fenced or escaped."""
     view = student_view(result)
@@ -143,6 +163,9 @@ def feedback_markdown(result: GradeResult, title: str, pictures: Sequence[Pictur
         lines += [HELD_BACK_NOTE.format(n=view.held_back), ""]
     if pictures and view.graded:
         lines += ["## Pictures", ""]
+        note = together_note(view)
+        if note:
+            lines += [markdown_inline(note), ""]
         for picture in pictures:
             lines += [
                 f"### {markdown_inline(picture.title)}",
@@ -190,6 +213,9 @@ def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) 
         parts.append(f"<p>{e(HELD_BACK_NOTE.format(n=view.held_back))}</p>")
     if pictures and view.graded:
         parts.append("<h2>Pictures</h2>")
+        note = together_note(view)
+        if note:
+            parts.append(f"<p>{e(note)}</p>")
         for picture in pictures:
             encoded = base64.b64encode(picture.png).decode()
             # the caption is the finding ("yours has the wrong sign at 40 of 41 points"): it is

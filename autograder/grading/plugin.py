@@ -65,6 +65,15 @@ class GradingPlugin:
         # sentences for checks that could not run in the grader (a crash of the check itself,
         # a check file that does not import): the submission cannot be graded while any exist
         self.grader_errors: list[str] = []
+        # the stand-ins the current check's calls asked for (reset as each check starts)
+        self.standins_called: set[str] = set()
+        answer_standin = sandbox.standin_handler
+
+        def recording_standin_handler(name: str, args: list, kwargs: dict) -> Any:
+            self.standins_called.add(name)
+            return answer_standin(name, args, kwargs)
+
+        sandbox.standin_handler = recording_standin_handler
         self.signatures = {
             name: signature_names(getattr(reference, name))
             for name in assignment.functions
@@ -147,8 +156,22 @@ class GradingPlugin:
                 stack.extend(self.assignment.functions.get(name, ()))
         return sorted(name for name in seen if not self.function_ok.get(name, False))
 
+    def _replaced_after_visible_failures(self) -> list[str]:
+        """The student functions the current check's calls ran as stand-ins (the reference's
+        version, :meth:`standins_for`) because they failed a check the student sees
+        (``visible``): those its output may name. A function that failed only checks held back
+        is not named, so that nothing is told of them."""
+        seen_failing = {
+            tag
+            for record in self.records.values()
+            if not record.passed and record.visibility == "visible"
+            for tag in record.tags
+        }
+        return sorted(self.standins_called & seen_failing)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        self.standins_called.clear()
         outcome = yield
         verdict = getattr(item, "funcargs", {}).get("verdict")
         if isinstance(verdict, Verdict):
@@ -213,6 +236,19 @@ class GradingPlugin:
             lines.append(_failure_text(example, failed))
             if diagnosis:
                 lines.append(f"What went wrong: {diagnosis.sentence}")
+        replaced = self._replaced_after_visible_failures()
+        if replaced:
+            yours = " and ".join(
+                [", ".join(replaced[:-1]), replaced[-1]] if replaced[:-1] else replaced
+            )
+            its, versions = (
+                ("its", "a correct one") if len(replaced) == 1 else ("their", "correct ones")
+            )
+            lines.insert(
+                1,
+                f"Your {yours} did not pass {its} own checks, so this check ran {versions} in "
+                f"place of yours: your own {tags[0]} may still go wrong when it calls yours.",
+            )
         if why:
             lines.append(f"Why it matters: {why}")
         record = CheckResult(
