@@ -322,3 +322,60 @@ def test_the_figures_alt_texts_say_what_they_show(tmp_path):
     assert alts and not [a for a in alts if a.endswith(".png")]
     assert any(a.startswith("Histogram of the scores of the 2 graded students") for a in alts)
     assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in page
+
+
+def test_one_misconception_found_in_two_functions_is_one_family_row(tmp_path):
+    from test_export_common import check
+
+    flipped = "gradient sign flipped"
+    students = [
+        graded("ada", {"mse_grad_values": check("mse_grad_values", 0.0, "sign_flipped", flipped)}),
+        graded("bob", {"fit_mse_converges": check("fit_mse_converges", 0.0, "ascent", flipped)}),
+        graded("cy", {"mse_values": check("mse_values", 0.0, "rmse", "RMSE instead of MSE")}),
+    ]
+    stats = class_statistics(students, "regression_losses", 6.0)
+    assert stats.misconceptions == (
+        (flipped, "fit, mse_grad", ("ada", "bob")),
+        ("RMSE instead of MSE", "mse", ("cy",)),
+    )
+    markdown = summary_markdown(stats, [])
+    assert "| gradient sign flipped | `fit`, `mse_grad` | 2 | ada, bob |" in markdown
+
+
+def test_the_misconception_chart_is_out_of_the_class_and_says_what_it_leaves_out():
+    from autograder.batch.summary import MISCONCEPTIONS_DRAWN, misconception_figure
+
+    many = MISCONCEPTIONS_DRAWN + 3
+    students = [
+        graded(f"s{i:02d}", {"mse_values": check_of("mse_values", f"mistake number {i}")})
+        for i in range(many)
+    ]
+    stats = class_statistics(students, "regression_losses", 6.0)
+    (axes,) = misconception_figure(stats).axes
+    assert (
+        axes.get_title()
+        == f"Misconceptions found (the {MISCONCEPTIONS_DRAWN} most common of {many})"
+    )
+    assert axes.get_xlim() == (0, many)  # a bar's length is its share of the graded class
+    assert len(axes.patches) == MISCONCEPTIONS_DRAWN
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    assert all("mistake number" in label for label in labels)
+
+
+def test_a_long_check_name_is_wrapped_at_whole_words_in_the_pass_rate_chart():
+    from autograder.batch.summary import pass_rate_figure
+
+    name = "linear_grads with MSE: [dL/dθ0, dL/dθ1] = [−(2/n)·Σ(y − ŷ), −(2/n)·Σ(y − ŷ)·x]"
+    stats = replace(
+        class_statistics([graded("ada")], "regression_losses", 6.0),
+        check_pass_rates=((name, 3, 4),),
+    )
+    (axes,) = pass_rate_figure(stats).axes
+    (label,) = [label.get_text() for label in axes.get_yticklabels()]
+    assert label.replace("\n", " ") == name  # every word kept, none cut
+
+
+def check_of(check_id: str, summary: str):
+    from test_export_common import check
+
+    return check(check_id, 0.0, summary.replace(" ", "_"), summary)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import html
 import statistics
+import textwrap
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -73,7 +74,8 @@ class ClassStatistics:
     median: float | None
     full_marks: int
     check_pass_rates: tuple[tuple[str, int, int], ...]  # (check name, passed, graded)
-    misconceptions: tuple[tuple[str, str, tuple[str, ...]], ...]  # (summary, function, students)
+    # families: (summary, the functions it was found in, "a, b", the students who have it)
+    misconceptions: tuple[tuple[str, str, tuple[str, ...]], ...]
     slowest: tuple[tuple[str, float], ...]  # (submission: its students' ids, seconds)
     lowest: tuple[tuple[str, float], ...]
     roll: tuple[RollLine, ...] = ()  # every student, in the order given
@@ -95,16 +97,23 @@ def class_statistics(
     graded = [s for s in students if s.graded]
     scores = tuple(s.result.score for s in graded)
     passes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    mistakes: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # a misconception is a family by its summary: "gradient sign flipped" in mse_grad and in
+    # mae_grad is one row, naming both functions
+    mistakes: dict[str, set[str]] = defaultdict(set)
+    found_in: dict[str, set[str]] = defaultdict(set)
     for student in graded:
         for check in student.result.checks:
             passes[check.name][0] += int(check.passed)
             passes[check.name][1] += 1
             if check.mistake_summary:
-                function = check.tags[0] if check.tags else ""
-                mistakes[(check.mistake_summary, function)].add(student.student_id)
+                mistakes[check.mistake_summary].add(student.student_id)
+                if check.tags:
+                    found_in[check.mistake_summary].add(check.tags[0])
     misconceptions = sorted(
-        ((summary, function, tuple(sorted(ids))) for (summary, function), ids in mistakes.items()),
+        (
+            (summary, ", ".join(sorted(found_in[summary])), tuple(sorted(ids)))
+            for summary, ids in mistakes.items()
+        ),
         key=lambda m: (-len(m[2]), m[0]),
     )
     submissions: dict[str, tuple[str, float]] = {}
@@ -194,6 +203,55 @@ def _one_line(text: str) -> str:
     return show_controls(text, keep_newlines=False)
 
 
+MISCONCEPTIONS_DRAWN = 12  # more are in the table; the chart's title says how many it shows
+LABEL_WIDTH = 48  # characters a chart's label is wrapped at (whole words, never cut)
+
+
+def _wrapped(label: str) -> str:
+    return textwrap.fill(show_controls(label, keep_newlines=False), LABEL_WIDTH)
+
+
+def misconception_figure(stats: ClassStatistics):
+    """The misconception families as bars, out of the graded class (a bar's length is a
+    share), the :data:`MISCONCEPTIONS_DRAWN` most common; the title says when there are more."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    shown = stats.misconceptions[:MISCONCEPTIONS_DRAWN][::-1]
+    labels = [_wrapped(f"{summary} ({functions})") for summary, functions, _ in shown]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    figure = Figure(figsize=(8, 0.22 * lines + 0.25 * len(shown) + 1.3))
+    axes = figure.add_subplot()
+    axes.barh(labels, [len(ids) for _, _, ids in shown], color="#c55a11")
+    axes.set_xlabel(f"students (of {stats.graded} graded)")
+    axes.set_xlim(0, max(1, stats.graded))  # the whole class, so a bar's length means a share
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.tick_params(axis="y", labelsize=8)
+    more = len(stats.misconceptions) - len(shown)
+    axes.set_title(
+        "Misconceptions found"
+        + (f" (the {len(shown)} most common of {len(stats.misconceptions)})" if more else "")
+    )
+    return figure
+
+
+def pass_rate_figure(stats: ClassStatistics):
+    """The share of students passing each check, labels wrapped at whole words."""
+    from matplotlib.figure import Figure
+
+    rates = stats.check_pass_rates[::-1]
+    labels = [_wrapped(name) for name, _, _ in rates]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    figure = Figure(figsize=(8, 0.2 * lines + 0.15 * len(rates) + 1.3))
+    axes = figure.add_subplot()
+    axes.barh(labels, [100 * p / n for _, p, n in rates], color="#70ad47")
+    axes.tick_params(axis="y", labelsize=7)
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("% of students passing")
+    axes.set_title("Pass rate per check")
+    return figure
+
+
 def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
     """PNG figures: the score histogram, misconceptions by students, pass rate per check."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -220,32 +278,13 @@ def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
         )
         axes.set_xlabel(f"score (of {stats.max_score:g})")
         axes.set_ylabel("students")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 of a student
         axes.set_title("Scores")
         figures["scores.png"] = png(figure)
     if stats.misconceptions:
-        shown = stats.misconceptions[:12][::-1]
-        figure = Figure(figsize=(7, 0.45 * len(shown) + 1.2))
-        axes = figure.add_subplot()
-        axes.barh(
-            [f"{function}: {summary}" for summary, function, _ in shown],
-            [len(ids) for _, _, ids in shown],
-            color="#c55a11",
-        )
-        axes.set_xlabel("students")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_title("Misconceptions found")
-        figures["misconceptions.png"] = png(figure)
+        figures["misconceptions.png"] = png(misconception_figure(stats))
     if stats.check_pass_rates:
-        rates = stats.check_pass_rates[::-1]
-        figure = Figure(figsize=(7, 0.32 * len(rates) + 1.2))
-        axes = figure.add_subplot()
-        axes.barh(
-            [name[:60] for name, _, _ in rates], [100 * p / n for _, p, n in rates], color="#70ad47"
-        )
-        axes.set_xlim(0, 100)
-        axes.set_xlabel("% of students passing")
-        axes.set_title("Pass rate per check")
-        figures["pass_rates.png"] = png(figure)
+        figures["pass_rates.png"] = png(pass_rate_figure(stats))
     return figures
 
 
@@ -286,7 +325,7 @@ def figure_descriptions(stats: ClassStatistics) -> dict[str, str]:
         top = stats.misconceptions[:3]
         described["misconceptions.png"] = (
             "Bar chart of the misconceptions found, by number of students: "
-            + "; ".join(f"{function}: {summary}, {len(ids)}" for summary, function, ids in top)
+            + "; ".join(f"{summary} (in {function}), {len(ids)}" for summary, function, ids in top)
             + (
                 f"; and {len(stats.misconceptions) - 3} more."
                 if len(stats.misconceptions) > 3
@@ -341,10 +380,12 @@ def summary_markdown(
         lines += [f"![{m(described['scores.png'])}](scores.png)", ""]
     lines += ["## Misconceptions", ""]
     if stats.misconceptions:
-        lines += ["| misconception | function | students | who |", "|---|---|---:|---|"]
+        lines += ["| misconception | found in | students | who |", "|---|---|---:|---|"]
         for summary, function, ids in stats.misconceptions:
             who = ", ".join(m(i) for i in ids)
-            code = f"`{function}`" if function.isidentifier() else m(function)
+            code = ", ".join(
+                f"`{name}`" if name.isidentifier() else m(name) for name in function.split(", ")
+            )
             lines.append(f"| {m(summary)} | {code} | {len(ids)} | {who} |")
         lines.append("")
         if "misconceptions.png" in figure_names:
@@ -451,7 +492,7 @@ def summary_html(
 
     table(
         "Misconceptions",
-        ["misconception", "function", "students", "who"],
+        ["misconception", "found in", "students", "who"],
         [(s, f, len(ids), ", ".join(ids)) for s, f, ids in stats.misconceptions],
     )
     table("Pass rate per check", ["check", "passed", "of"], stats.check_pass_rates)
