@@ -218,6 +218,12 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
             history = entry["student"]
             too_big = ~(np.abs(history) <= LOSS_CAP)  # NaN and inf too
             axes.plot(np.where(too_big, LOSS_CAP, history), color="#4472c4", label="your train")
+            finite = history[np.isfinite(history)]
+            if too_big.any() or (finite.size > 1 and finite[-1] > finite[0]):
+                notes.append(
+                    f"your {loss.upper()} rises: the steps go uphill, so look at the sign of the "
+                    "upstream gradient and of the update"
+                )
             if too_big.any():
                 notes.append(
                     f"your {loss.upper()} passed {LOSS_CAP:g} at epoch {int(np.argmax(too_big))} "
@@ -254,8 +260,7 @@ def figures(data: dict) -> list[tuple[str, str, str, Any]]:
     axes.legend(fontsize=7)
     caption = (
         "The loss your train recorded at each epoch, next to the correct one on the same data and "
-        "seed, and what your network predicts after training with MSE. A curve that rises from "
-        "the start means the steps go uphill: look at the sign of the upstream gradient. "
+        "seed, and what your network predicts after training with MSE. "
     ) + _sentence(notes)
     made.append(("training.png", "Your training runs", caption, figure))
     return made
