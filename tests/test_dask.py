@@ -148,6 +148,7 @@ def graded(cluster, tmp_path_factory) -> dict:
     """The class graded on the cluster and locally: the folders and what each run printed."""
     base = tmp_path_factory.mktemp("graded")
     folder = make_class(base / "class")
+    (folder / "carol" / "ANSWER.md").write_text("The sign is in the gradient.\n", encoding="utf-8")
     started = time.monotonic()
     status, printed = run_here(batch_args(folder, base / "cluster", "--scheduler", cluster.address))
     seconds = time.monotonic() - started
@@ -234,6 +235,12 @@ def test_the_cluster_grades_as_a_local_run_does(graded):
             assert on_cluster["extra_data"][key] == local["extra_data"][key], (student, key)
         assert (graded["cluster"] / student / "report.json").exists()
         assert (graded["cluster"] / student / "feedback.md").exists()
+    # the answer to the question is read by the submitting process, as a local run reads it
+    for out in (graded["cluster"], graded["local"]):
+        assert (out / "carol" / "answer.md").read_text(encoding="utf-8") == (
+            "The sign is in the gradient.\n"
+        )
+    assert not [p for p in graded["cluster"].glob("*/answer.md") if p.parent.name != "carol"]
 
 
 @pytest.mark.slow

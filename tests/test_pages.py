@@ -127,7 +127,7 @@ def read_html(page: str) -> Tags:
 
 
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "pre"}
-PAGE_TAGS |= {"code", "strong", "img", "div", "figure", "figcaption"}
+PAGE_TAGS |= {"code", "strong", "em", "img", "div", "figure", "figcaption", "a", "section"}
 
 
 # -- what is held back --------------------------------------------------------------------------
@@ -384,3 +384,30 @@ def test_a_function_that_failed_only_hidden_checks_is_never_named(tmp_path):
     results, markdown, page, _ = grade(MISTAKEN, tmp_path / "out", kit_variant(tmp_path, hidden))
     for text in (json.dumps(results, ensure_ascii=False), markdown, page):
         assert "Your mse_grad" not in text
+
+
+# -- the lesson, where a check cites it -----------------------------------------------------------
+
+
+def test_a_cited_lesson_section_is_linked_and_quoted(runs):
+    _, markdown, page, _ = runs["all_visible"]
+    assert "<a href='#lesson-1'>section “2. The gradient keeps it”</a>" in page
+    quoted = page.split("<section id='lesson-1'>", 1)[1].split("</section>", 1)[0]
+    assert quoted.startswith("<h3>2. The gradient keeps it</h3>")
+    assert "<strong>positive when the prediction is too high</strong>" in quoted
+    assert (
+        "## The lesson, where the checks above cite it\n\n### 2. The gradient keeps it" in markdown
+    )
+
+
+def test_only_what_a_shown_check_cites_is_quoted():
+    from autograder.feedback.pages import cited_sections
+
+    lesson = "# T\n\n## 1. One\n\nfirst\n\n## 2. Two\n\nsecond <!-- x -->\n\n## 3. Three\n\nthird\n"
+    cites = ["(See the lesson, section “2. Two”.)", "section “9. Nowhere”"]
+    assert cited_sections(cites, lesson) == [("2. Two", "second <!-- x -->")]
+    assert cited_sections([], lesson) == []
+    notebook = (
+        "## 1. One\n\n<!-- file -->\nOpen the file.\n<!-- notebook\nRun the cell.\n-->\nEnd.\n"
+    )
+    assert cited_sections(["section “1. One”"], notebook) == [("1. One", "Open the file.\nEnd.")]

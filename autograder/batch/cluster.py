@@ -31,6 +31,7 @@ reason, never a 0. Ctrl-C cancels the tasks in flight; the students already writ
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -55,6 +56,7 @@ from autograder.grading.runner import (
     GradeOutput,
     config_fingerprint,
     grade_submission,
+    lesson_text,
     load_reference,
     remove_scratch,
     write_outputs,
@@ -326,6 +328,7 @@ def accepted(
         assignment.title,
         feedback_module,
         feedback if isinstance(feedback, dict) else None,
+        lesson=lesson_text(assignment),
     )
 
 
@@ -578,6 +581,12 @@ def _finish(
         _record(done, entry, None, f"not graded: {error}", on_progress)
         return
     try:
+        # the answer to the lesson's question is read here, from the submission this process
+        # sent, as a local grading reads it (the worker's answer carries none)
+        if assignment.question is not None:
+            functions = list(assignment.functions)
+            answer_text = read_submission(entry.path, assignment.module, functions).answer
+            output = dataclasses.replace(output, answer=answer_text)
         write_outputs(output, out / entry.student_id)
     except Exception as error:  # as a local grader process that fails to write: say so, go on
         _record(done, entry, None, f"not graded: {error}", on_progress)

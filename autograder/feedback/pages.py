@@ -135,8 +135,12 @@ def together_note(view) -> str | None:
     )
 
 
-def feedback_markdown(result: GradeResult, title: str, pictures: Sequence[Picture]) -> str:
-    """The Markdown page: what ``student_view(result)`` allows, untrusted text fenced or escaped."""
+def feedback_markdown(
+    result: GradeResult, title: str, pictures: Sequence[Picture], lesson: str = ""
+) -> str:
+    """The Markdown page: what ``student_view(result)`` allows, untrusted text fenced or
+    escaped; the lesson's sections the shown checks cite, quoted at the end (the lesson is the
+    instructor's Markdown, kept as it is)."""
     view = student_view(result)
     lines = [
         f"# Feedback: {markdown_inline(title)}",
@@ -175,12 +179,25 @@ def feedback_markdown(result: GradeResult, title: str, pictures: Sequence[Pictur
                 markdown_inline(picture.caption),
                 "",
             ]
+    sections = cited_sections([check.output for check in view.checks], lesson)
+    if sections:
+        lines += ["## The lesson, where the checks above cite it", ""]
+        for heading, body in sections:
+            lines += [f"### {heading}", "", body, ""]
     return "\n".join(lines)
 
 
-def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) -> str:
-    """The self-contained HTML page: what ``student_view(result)`` allows, every text escaped."""
+def feedback_html(
+    result: GradeResult, title: str, pictures: Sequence[Picture], lesson: str = ""
+) -> str:
+    """The self-contained HTML page: what ``student_view(result)`` allows, every text escaped;
+    each citation of the lesson a link to the section, quoted at the end."""
     view = student_view(result)
+    sections = cited_sections([check.output for check in view.checks], lesson)
+    anchors = {
+        html.escape(f"section “{heading}”", quote=True): _section_id(number)
+        for number, (heading, _) in enumerate(sections, start=1)
+    }
 
     def e(text: str) -> str:
         return html.escape(show_controls(text), quote=True)
@@ -205,9 +222,12 @@ def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) 
         parts.append("<h2>Checks</h2>")
     for check in view.checks:
         css, mark = ("pass", "✓") if check.passed else ("fail", "✗")
+        prose = _prose(check.output, e)
+        for cited, anchor in anchors.items():  # the kit's own words, as escaped above
+            prose = prose.replace(cited, f"<a href='#{anchor}'>{cited}</a>")
         parts.append(
             f"<h3 class='{css}'>{mark} {e(check.name)} ({check.score:g} / {check.max_score:g})</h3>"
-            + _prose(check.output, e)
+            + prose
         )
     if view.held_back:
         parts.append(f"<p>{e(HELD_BACK_NOTE.format(n=view.held_back))}</p>")
@@ -226,8 +246,37 @@ def feedback_html(result: GradeResult, title: str, pictures: Sequence[Picture]) 
                 f"src='data:image/png;base64,{encoded}'>"
                 f"<figcaption>{e(picture.caption)}</figcaption></figure>"
             )
+    if sections:
+        parts.append("<h2>The lesson, where the checks above cite it</h2>")
+        for number, (heading, body) in enumerate(sections, start=1):
+            parts.append(
+                f"<section id='{_section_id(number)}'><h3>{e(heading)}</h3>"
+                f"{_lesson_blocks(body, e)}</section>"
+            )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _lesson_blocks(markdown: str, escape) -> str:
+    """A lesson section's Markdown as plain HTML blocks: a paragraph per block of lines, and
+    an indented block (a formula, code) or a table as preformatted text; all of it escaped."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", markdown.strip()):
+        lines = block.splitlines()
+        if all(line.startswith(("    ", "\t", "|")) for line in lines):
+            text = "\n".join(line[4:] if line.startswith("    ") else line for line in lines)
+            blocks.append(f"<pre>{escape(text)}</pre>")
+        elif block.strip():
+            text = escape(" ".join(line.strip() for line in lines))
+            blocks.append(f"<p>{_inline_markup(text)}</p>")
+    return "".join(blocks)
+
+
+def _inline_markup(escaped: str) -> str:
+    """The lesson's inline Markdown in escaped text: `code`, **strong**, *emphasis*."""
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    escaped = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
+    return re.sub(r"(?<![*\w])\*([^*\s][^*]*)\*(?![*\w])", r"<em>\1</em>", escaped)
 
 
 # "Why it matters: ...": a line's leading label, shown in bold
@@ -268,10 +317,40 @@ def _link(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else f"%{ord(c):02X}" for c in name)
 
 
-def write_feedback(result: GradeResult, title: str, pictures: Sequence[Picture], out: Path) -> None:
-    """Write feedback.md, its PNGs and feedback.html into ``out``, each atomically."""
+def write_feedback(
+    result: GradeResult, title: str, pictures: Sequence[Picture], out: Path, lesson: str = ""
+) -> None:
+    """Write feedback.md, its PNGs and feedback.html into ``out``, each atomically; the
+    lesson's sections the checks cite are quoted at the end (:func:`cited_sections`)."""
     out.mkdir(parents=True, exist_ok=True)
     for picture in pictures:
         write_bytes_atomic(out / picture.name, picture.png)
-    write_text_atomic(out / "feedback.md", feedback_markdown(result, title, pictures))
-    write_text_atomic(out / "feedback.html", feedback_html(result, title, pictures))
+    write_text_atomic(out / "feedback.md", feedback_markdown(result, title, pictures, lesson))
+    write_text_atomic(out / "feedback.html", feedback_html(result, title, pictures, lesson))
+
+
+# How a diagnosis cites the lesson: (See the lesson, section “2. The gradient keeps it”.)
+_CITED = re.compile(r"section “([^”\n]{1,200})”")
+_LESSON_MARKERS = re.compile(
+    r"^<!-- file -->[ \t]*\n|^<!-- notebook[ \t]*\n.*?^-->[ \t]*\n", re.M | re.S
+)
+
+
+def cited_sections(texts: Sequence[str], lesson: str) -> list[tuple[str, str]]:
+    """(heading, text) of each ``## `` section of ``lesson`` that ``texts`` cite, in the
+    lesson's order; the heading is the section's first line without ``## ``, as the mistake
+    catalog names it. The lesson's notebook-only passages are left out (the page is read
+    beside the .py file as often as beside the notebook, and says the file's words)."""
+    cited = {title for text in texts for title in _CITED.findall(text)}
+    if not cited or not lesson:
+        return []
+    found = []
+    for part in re.split(r"^## ", _LESSON_MARKERS.sub("", lesson), flags=re.M)[1:]:
+        heading, _, body = part.partition("\n")
+        if heading.strip() in cited:
+            found.append((heading.strip(), body.strip()))
+    return found
+
+
+def _section_id(number: int) -> str:
+    return f"lesson-{number}"

@@ -68,6 +68,7 @@ class GradeOutput:
     feedback_module: ModuleType | None = None
     feedback_data: dict | None = None
     answer: str | None = None  # the answer to the lesson's question, for a person to grade
+    lesson: str = ""  # the lesson's text, whose sections the feedback page quotes where cited
 
 
 def load_reference(assignment: AssignmentConfig) -> ModuleType:
@@ -218,7 +219,23 @@ def _grade_submission(
         load_failure_kind=load.failure_kind,
     )
     answer = submission.answer if assignment.question is not None else None
-    return GradeOutput(result, report, assignment.title, feedback_module, feedback_data, answer)
+    return GradeOutput(
+        result,
+        report,
+        assignment.title,
+        feedback_module,
+        feedback_data,
+        answer,
+        lesson_text(assignment),
+    )
+
+
+def lesson_text(assignment: AssignmentConfig) -> str:
+    """The lesson students read (the instructor's file), or "" when it cannot be read."""
+    try:
+        return assignment.lesson.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def remove_scratch(folder: Path) -> None:

@@ -39,7 +39,7 @@ def write_feedback_pages(output: GradeOutput, out: Path) -> bool:
                 pictures = render(output.feedback_module, output.feedback_data)
         except Exception:  # a picture that cannot be drawn must not cost the results
             pictures = []
-    write_feedback(output.result, output.title, pictures, out)
+    write_feedback(output.result, output.title, pictures, out, output.lesson)
     return True
 
 
