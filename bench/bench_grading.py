@@ -10,7 +10,9 @@ submission gets a unique comment so its hash differs (no incremental reuse).
 It prints, per (class size, workers): wall time, submissions per second over
 the whole class and over the non-hanging ones, per-submission grading
 latency (median, p95, from results.json's execution_time), and the peak
-resident memory of one grader process and of the whole batch; then the wall
+resident memory of one grader process and of the whole batch (with --figures, pictures on as
+shipped, drawn once per distinct content in each grader process, and pictures drawn afresh for
+every student, the baseline, with the ratio between them); then the wall
 time of one ``autograder grade`` from the shell and of a student's
 ``python selfcheck.py``; with --nbgrader, a class of --nbgrader-size graded by
 the kit and by ``nbgrader autograde`` (as notebooks, from the kit's nbgrader
@@ -109,7 +111,7 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def run_kit(folder: Path, out: Path, jobs: int, figures: bool) -> dict:
+def run_kit(folder: Path, out: Path, jobs: int, figures: bool, picture_cache: bool = True) -> dict:
     command = [
         str(BIN / "autograder"),
         "grade-batch",
@@ -122,7 +124,12 @@ def run_kit(folder: Path, out: Path, jobs: int, figures: bool) -> dict:
     if not figures:
         command.append("--no-figures")
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ)
+    if not picture_cache:
+        env["AUTOGRADER_PICTURE_CACHE"] = "0"  # every picture drawn afresh: the baseline
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     memory = PeakMemory(process.pid)
     memory.start()
     process.wait()
@@ -183,9 +190,12 @@ def main() -> int:
             sources = make_class(folder, size)
             hanging = [s for s, source in sources.items() if source in HANGING]
             for jobs in jobs_list:
-                for figures in [False, True] if options.figures else [False]:
-                    out = work / f"out{size}-{jobs}-{figures}"
-                    run = run_kit(folder, out, jobs, figures)
+                variants = [(False, True)]
+                if options.figures:  # pictures, drawn once per content, then every one afresh
+                    variants += [(True, True), (True, False)]
+                for figures, cached in variants:
+                    out = work / f"out{size}-{jobs}-{figures}-{cached}"
+                    run = run_kit(folder, out, jobs, figures, cached)
                     latencies = [v for s, v in run["latencies"].items() if s not in hanging]
                     graded = len(run["latencies"])
                     hang_cost = sum(run["latencies"][s] for s in hanging if s in run["latencies"])
@@ -200,15 +210,25 @@ def main() -> int:
                             hang_cost,
                             latencies,
                             run,
+                            cached,
                         )
                     )
                     print(
-                        f"class {size:>5}, {jobs} workers, pictures {'on ' if figures else 'off'}: "
+                        f"class {size:>5}, {jobs} workers, pictures "
+                        f"{('on, cached' if cached else 'on, afresh') if figures else 'off'}: "
                         f"{graded}/{size} graded in {run['wall']:.1f} s = {size / run['wall']:.1f} submissions/s; "
                         f"latency median {statistics.median(latencies):.3f} s, p95 {percentile(latencies, 0.95):.3f} s; "
                         f"{len(hanging)} hanging cost {hang_cost:.1f} s of worker time; "
                         f"peak RSS one process {run['peak_process'] / 2**20:.0f} MiB, whole batch {run['peak_total'] / 2**20:.0f} MiB"
                     )
+        walls = {(r[0], r[1], r[2], r[-1]): r[3] for r in rows}
+        for (size, jobs, figures, cached), wall in walls.items():
+            afresh = walls.get((size, jobs, True, False))
+            if figures and cached and afresh:
+                print(
+                    f"class {size:>5}, {jobs} workers: pictures cached {size / wall:.1f}/s against "
+                    f"afresh {size / afresh:.1f}/s, {afresh / wall:.2f}x"
+                )
         single = time_command(
             [
                 str(BIN / "autograder"),

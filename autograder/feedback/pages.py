@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from autograder.feedback.picture_cache import PictureCache, configured_entries, content_key
 from autograder.grading.results import GradeResult, show_controls, student_view
 from autograder.loading import load_file_module
 from autograder.outputs.atomic import write_bytes_atomic, write_text_atomic
@@ -94,8 +95,18 @@ def load_feedback_module(release_dir: Path) -> ModuleType | None:
     return load_file_module(path, "figures") if path.exists() else None
 
 
+# Pictures already drawn in this process, by content (most students' equal someone else's).
+RENDERED: PictureCache[tuple[Picture, ...]] = PictureCache(configured_entries())
+
+
 def render(module: ModuleType, data: dict) -> list[Picture]:
-    """Draw the assignment's figures from the collected numbers (matplotlib, Agg)."""
+    """Draw the assignment's figures from the collected numbers (matplotlib, Agg), or take
+    them from :data:`RENDERED` when the same content was drawn before
+    (:mod:`autograder.feedback.picture_cache`)."""
+    key = content_key(module, data)
+    drawn = RENDERED.get(key)
+    if drawn is not None:
+        return list(drawn)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     pictures = []
@@ -106,6 +117,7 @@ def render(module: ModuleType, data: dict) -> list[Picture]:
             buffer, format="png", dpi=100
         )  # margins are the figure's own (tight_layout costs ~0.2 s)
         pictures.append(Picture(name, title, caption, buffer.getvalue()))
+    RENDERED.put(key, tuple(pictures))
     return pictures
 
 
