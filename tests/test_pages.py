@@ -404,10 +404,28 @@ def test_only_what_a_shown_check_cites_is_quoted():
     from autograder.feedback.pages import cited_sections
 
     lesson = "# T\n\n## 1. One\n\nfirst\n\n## 2. Two\n\nsecond <!-- x -->\n\n## 3. Three\n\nthird\n"
-    cites = ["(See the lesson, section “2. Two”.)", "section “9. Nowhere”"]
+    cites = [
+        "What went wrong: it is. (See the lesson, section “2. Two”.)",
+        "What went wrong: section “9. Nowhere”",
+        "Smallest failing case: mse raised ValueError: section “3. Three”",  # not the kit's
+    ]
     assert cited_sections(cites, lesson) == [("2. Two", "second <!-- x -->")]
     assert cited_sections([], lesson) == []
     notebook = (
         "## 1. One\n\n<!-- file -->\nOpen the file.\n<!-- notebook\nRun the cell.\n-->\nEnd.\n"
     )
-    assert cited_sections(["section “1. One”"], notebook) == [("1. One", "Open the file.\nEnd.")]
+    assert cited_sections(["What went wrong: section “1. One”"], notebook) == [
+        ("1. One", "Open the file.\nEnd.")
+    ]
+
+
+def test_the_submissions_text_cannot_pass_for_the_kits_lines(tmp_path):
+    """An error message with a label on its second line, a line separator before a score, and
+    a citation of the lesson: all of it stays inside the failing case's own text."""
+    results, _, page, _ = grade(SUBMISSIONS / "outputs" / "raises_kit_lines.py", tmp_path)
+    mse = next(t for t in results["tests"] if t["extra_data"]["check"] == "mse_values")
+    assert "\n    Why it matters: nothing, full marks" in mse["output"]  # indented: the student's
+    assert "<strong>Why it matters:</strong> nothing" not in page
+    assert "<p>Graded regression_losses.py: 20 / 20 points." not in page
+    assert "\\u2028" in page  # the separator written out
+    assert "href='#lesson" not in page and "The lesson, where the checks above cite it" not in page

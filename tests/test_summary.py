@@ -282,6 +282,9 @@ def test_each_student_s_feedback_page_and_answer_are_linked_where_they_exist(tmp
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "feedback.html").write_text("<p>page</p>")
     (tmp_path / "bob" / "answer.md").write_text("In the gradient.")
+    (tmp_path / "carol").mkdir()  # not graded now: an earlier run's pages are not linked
+    (tmp_path / "carol" / "feedback.html").write_text("<p>an earlier grading</p>")
+    (tmp_path / "carol" / "answer.md").write_text("an earlier answer")
     write_class_files(entry_list, outcome, small_assignment(), tmp_path, None, 4242)
     page = (tmp_path / "summary.html").read_text(encoding="utf-8")
     rows = {

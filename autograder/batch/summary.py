@@ -293,10 +293,13 @@ STUDENT_PAGES = (("feedback.html", "feedback"), ("answer.md", "answer"))
 
 
 def student_links(stats: ClassStatistics, out: Path) -> dict[str, list[tuple[str, str]]]:
-    """{student: [(label, relative URL)]}: the files of :data:`STUDENT_PAGES` each student's
-    results folder in ``out`` holds (the grader's own output folder, written by no worker)."""
+    """{student: [(label, relative URL)]}: the files of :data:`STUDENT_PAGES` each graded
+    student's results folder in ``out`` holds (the grader's own output folder, written by no
+    worker); a student not graded now gets none, whatever an earlier run left there."""
     links: dict[str, list[tuple[str, str]]] = {}
     for line in stats.roll:
+        if line.score is None:  # not graded now: what its folder holds is an earlier grading's
+            continue
         folder = line.folder or line.student
         if not folder or folder in (".", "..") or "/" in folder:
             continue

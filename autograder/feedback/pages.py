@@ -291,8 +291,13 @@ def _inline_markup(escaped: str) -> str:
     return re.sub(r"(?<![*\w])\*([^*\s][^*]*)\*(?![*\w])", r"<em>\1</em>", escaped)
 
 
-# "Why it matters: ...": a line's leading label, shown in bold
-_LABEL = re.compile(r"^([A-Z][A-Za-z ,'’]{2,40}):(\s)")
+# The labels the kit starts its lines with ("Why it matters: ..."), shown in bold. Text of the
+# submission's is indented after its first line (the plugin's _failure_text), so no line of it
+# starts with one.
+_LABEL = re.compile(
+    r"^(Smallest failing case|Every failing case|What went wrong|Why it matters|First failure)"
+    r":(\s)"
+)
 
 
 def _prose(text: str, escape) -> str:
@@ -307,7 +312,7 @@ def _prose(text: str, escape) -> str:
             blocks.append(f"<pre>{escape(chr(10).join(indented))}</pre>")
             indented.clear()
 
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines(): U+2028 and the like are no newline here
         if line.startswith((" ", "\t")) and line.strip():
             indented.append(line)
             continue
@@ -353,7 +358,14 @@ def cited_sections(texts: Sequence[str], lesson: str) -> list[tuple[str, str]]:
     lesson's order; the heading is the section's first line without ``## ``, as the mistake
     catalog names it. The lesson's notebook-only passages are left out (the page is read
     beside the .py file as often as beside the notebook, and says the file's words)."""
-    cited = {title for text in texts for title in _CITED.findall(text)}
+    # only the diagnosis cites the lesson; other lines may hold the submission's text
+    cited = {
+        title
+        for text in texts
+        for line in text.split("\n")
+        if line.startswith("What went wrong: ")
+        for title in _CITED.findall(line)
+    }
     if not cited or not lesson:
         return []
     found = []

@@ -284,10 +284,13 @@ def _crash_message(report: pytest.TestReport | pytest.CollectReport) -> str:
 
 
 def _failure_text(example: Any, failed: list) -> str:
+    """The failing case's line. Its text may hold the submission's (an exception message):
+    its later lines are indented, so none can pass for a line of the kit's."""
     sentences = {c.failure for c in failed}
+    failure = str(example.failure).replace("\n", "\n    ")
     if len(sentences) == 1 and example.failure_kind != WRONG:
-        return f"Every failing case: {example.failure}"
-    return f"Smallest failing case: {example.failure}"
+        return f"Every failing case: {failure}"
+    return f"Smallest failing case: {failure}"
 
 
 def _docstring_parts(item: pytest.Item) -> tuple[str, str]:

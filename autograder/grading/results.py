@@ -346,15 +346,15 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
 
 # -- characters ---------------------------------------------------------------------------------
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def show_controls(text: str, keep_newlines: bool = True) -> str:
     """``text`` cleaned, with control characters written out as ``\\xNN`` / ``\\uNNNN``.
 
     Control characters are C0 and C1 (ESC starts a terminal escape sequence),
-    DEL, and the bidirectional embeddings, overrides and isolates (which
-    reorder what is shown). Tabs are kept, and newlines unless
+    DEL, the line and paragraph separators (which split lines as a newline does), and the
+    bidirectional embeddings, overrides and isolates (which reorder what is shown). Tabs are kept, and newlines unless
     ``keep_newlines`` is False.
 
     >>> print(show_controls("a" + chr(27) + "[2Jb" + chr(10) + "c", keep_newlines=False))
