@@ -590,3 +590,14 @@ def test_grade_batch_of_a_hostile_zip_says_one_sentence_and_leaves_nothing_in_tm
     error = capsys.readouterr().err.strip()
     assert error.startswith("autograder: ") and "\n" not in error and "deep" in error
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["summary.html", "Class.json", "scores.png", "grades.csv"])
+def test_an_id_that_is_a_class_file_s_name_gets_a_short_hash(tmp_path, name):
+    """A submission ``summary.html.py`` must not get the folder where summary.html goes."""
+    (tmp_path / f"{name}.py").write_text("x = 1\n")
+    (tmp_path / "alice.py").write_text("x = 1\n")
+    ids = {e.student_id for e in discover(tmp_path, "regression_losses", "regression_losses")}
+    (renamed,) = ids - {"alice"}
+    assert "alice" in ids
+    assert renamed.startswith(f"{name}-") and len(renamed) == len(name) + 9

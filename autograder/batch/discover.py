@@ -721,18 +721,31 @@ def _unique(entries: list[Entry]) -> list[Entry]:
 
 def _distinct(entries: list[Entry]) -> list[Entry]:
     """Ids that differ only by case (Zoe, zoe) get a short hash: they would share a folder on a
-    case-insensitive file system (macOS, Windows). The member the entry is named after is
-    renamed with it."""
+    case-insensitive file system (macOS, Windows); so do ids that are a class file's name. The
+    member the entry is named after is renamed with it."""
     folded: dict[str, int] = {}
     for entry in entries:
         key = entry.student_id.casefold()
         folded[key] = folded.get(key, 0) + 1
+    reserved = _class_file_names()
     return [
         _renamed(e, f"{e.student_id}-{_short_hash(e.student_id)}")
-        if folded[e.student_id.casefold()] > 1
+        if folded[e.student_id.casefold()] > 1 or e.student_id.casefold() in reserved
         else e
         for e in entries
     ]
+
+
+def _class_file_names() -> set[str]:
+    """The names of the files a batch writes beside the students' folders (case-folded): a
+    student whose id is one of them (a submission ``summary.html.py``) gets a short hash too,
+    as a case collision does, so that no folder stands where a class file goes."""
+    from autograder.batch.summary import FIGURE_NAMES
+    from autograder.outputs.classfiles import CLASS_OUTPUTS
+
+    return {name.casefold() for each in CLASS_OUTPUTS for name in each.files} | {
+        name.casefold() for name in FIGURE_NAMES
+    }
 
 
 def case_free_id(student_id: str) -> str:

@@ -203,6 +203,7 @@ def _one_line(text: str) -> str:
     return show_controls(text, keep_newlines=False)
 
 
+FIGURE_NAMES = ("scores.png", "misconceptions.png", "pass_rates.png")  # beside summary.md
 MISCONCEPTIONS_DRAWN = 12  # more are in the table; the chart's title says how many it shows
 LABEL_WIDTH = 48  # characters a chart's label is wrapped at (whole words, never cut)
 

@@ -114,11 +114,13 @@ def standin_handler(assignment: AssignmentConfig, reference: ModuleType):
 
 
 def config_fingerprint(assignment: AssignmentConfig, config_path: Path) -> str:
-    """A hash of everything that decides a grade besides the submission: config, checks, reference, kit."""
+    """A hash of everything that decides a grade (or its pages) besides the submission: config,
+    checks, reference, figure code, lesson, kit."""
     digest = hashlib.sha256(__version__.encode())
     reference = assignment.reference
     files = [Path(config_path), *sorted(assignment.checks_dir.rglob("*.py"))]
     files += sorted(assignment.release_dir.glob("feedback_figures.py"))
+    files += [assignment.lesson] if assignment.lesson.is_file() else []  # quoted by the pages
     files += sorted(reference.rglob("*.py")) if reference.is_dir() else [reference]
     for path in files:
         digest.update(path.name.encode())
