@@ -649,3 +649,25 @@ def test_a_linked_answer_file_is_not_followed(tmp_path):
     (folder / "ANSWER.md").symlink_to(secret)
     with pytest.raises(SubmissionRefused, match=r"'ANSWER\.md', a symbolic link"):
         read_submission(folder, MODULE)  # as for any link in a submission folder
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        {"cell_type": "code", "id": "answer", "metadata": {}, "source": "x = 1", "outputs": []},
+        {"cell_type": "markdown", "id": "answer", "metadata": {}, "source": None},
+        {"cell_type": "markdown", "id": "answer", "metadata": {}, "source": [1, None]},
+        {"cell_type": "raw", "id": "answer", "metadata": {}, "source": "text"},
+    ],
+    ids=["code", "null", "not-text", "raw"],
+)
+def test_only_a_markdown_answer_cell_of_text_is_an_answer(tmp_path, cell):
+    path = write_notebook(tmp_path / "regression_losses.ipynb", [cell])
+    assert read_submission(path, MODULE).answer is None
+
+
+def test_an_answers_control_characters_are_written_out(tmp_path):
+    path = write_notebook(
+        tmp_path / "regression_losses.ipynb", [answer_cell("red \x1b[31mtext\x00\n\tnext line")]
+    )
+    assert read_submission(path, MODULE).answer == "red \\x1b[31mtext\\x00\n\tnext line"

@@ -106,8 +106,11 @@ def collect(call: Callable[..., Any], reference: Any) -> dict:
             curve = _floats(_pair(predicted)[0], 2)
             why = why or why_curve
         reference_params, reference_history = reference.train(x, y, loss=loss, **settings)
+        student_history = _floats(history, 1)
+        if student_history is None and why is None:
+            why = "it returned no pair (params, history) with one loss per epoch"
         data[f"train_{loss}"] = {
-            "student": _floats(history, 1),
+            "student": student_history,
             "reference": np.asarray(reference_history, dtype=float),
             "student_curve": curve,
             "reference_curve": np.asarray(

@@ -42,8 +42,11 @@ def collect(call: Callable[..., Any], reference: Any) -> dict:
     zeros = np.zeros_like(RESIDUALS)
     for name in ("mse_grad", "mae_grad"):
         got, why = _try(call, name, RESIDUALS, zeros)
+        student = _floats(got, RESIDUALS.shape)
+        if student is None and why is None:
+            why = "it returned no array of the shape of y_pred"
         data[name] = {
-            "student": _floats(got, RESIDUALS.shape),
+            "student": student,
             "reference": getattr(reference, name)(RESIDUALS, zeros),
             "why": why,
         }
@@ -53,6 +56,8 @@ def collect(call: Callable[..., Any], reference: Any) -> dict:
         history = _floats(
             got[1] if isinstance(got, (list, tuple)) and len(got) == 2 else None, (FIT_EPOCHS,)
         )
+        if history is None and why is None:
+            why = "it returned no pair (theta, history) with one loss per epoch"
         _, reference_history = reference.fit(x, y, loss=loss, lr=FIT_LR, epochs=FIT_EPOCHS)
         data[f"fit_{loss}"] = {
             "student": history,
@@ -67,7 +72,7 @@ def collect(call: Callable[..., Any], reference: Any) -> dict:
         )
         theta = _floats(step, (2,))
         if theta is None:
-            why = why_step
+            why = why_step or "gd_step returned no array of shape (2,)"
             break
         path.append(theta)
     data["path"] = {"thetas": np.array(path), "x": x, "y": y, "why": why}

@@ -217,7 +217,8 @@ def _opening_line(
     layout = entries[0].layout if entries else "plain"
     people = sum(len(e.students) for e in entries)
     groups = f" of {people} students" if people != len(entries) else ""
-    what = f"{len(entries)} submissions{groups} ({layout} layout) of {assignment}"
+    submissions = "1 submission" if len(entries) == 1 else f"{len(entries)} submissions"
+    what = f"{submissions}{groups} ({layout} layout) of {assignment}"
     if options.scheduler is not None:
         return f"Grading {what} on the dask cluster at {options.scheduler} into {options.out}"
     if options.shard is None:

@@ -155,7 +155,11 @@ def sort_out(
         if previous is not None:
             # the code is unchanged, but an ANSWER.md beside it may not be
             answer = submission.answer if assignment.question is not None else None
-            write_answer_file(answer, out / entry.student_id)
+            try:
+                write_answer_file(answer, out / entry.student_id)
+            except OSError:  # graded again, whose writing says what is wrong with the folder
+                pending.append((entry, sha256))
+                continue
             done[entry.student_id] = StudentResult(entry.student_id, previous)
             reused += 1
             if on_progress:
@@ -284,7 +288,7 @@ class Progress:
                 self.stream.write("\n")
         else:
             score = (
-                f"not graded ({student.failure})"
+                f"not graded ({student.why_not_graded})"
                 if result is None or not student.graded
                 else f"{result.score:g}/{result.max_score:g}"
             )

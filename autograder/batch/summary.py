@@ -131,7 +131,9 @@ def class_statistics(
         max_score=max_score,
         students=len(students),
         graded=len(graded),
-        failures=tuple((s.student_id, s.reason or "not graded") for s in students if not s.graded),
+        failures=tuple(
+            (s.student_id, s.why_not_graded or "no reason given") for s in students if not s.graded
+        ),
         scores=scores,
         mean=statistics.fmean(scores) if scores else None,
         median=statistics.median(scores) if scores else None,

@@ -121,6 +121,11 @@ def render(module: ModuleType, data: dict) -> list[Picture]:
     return pictures
 
 
+def _points(value: float) -> str:
+    """Points as the score table prints them: at most two decimals (0.67, not 0.666667)."""
+    return f"{round(value, 2):g}"
+
+
 HELD_BACK_NOTE = (
     "{n} more checks are graded but shown later (after the due date, or once grades are "
     "published) or not at all."
@@ -161,7 +166,7 @@ def feedback_markdown(
         "",
     ]
     if view.total_shown:
-        lines += [f"**Score: {view.score:g} / {view.max_score:g}**", ""]
+        lines += [f"**Score: {_points(view.score)} / {_points(view.max_score)}**", ""]
     lines += [*markdown_fence(view.summary), ""]
     if view.printed.strip():
         lines += ["## What your code printed", "", *markdown_fence(view.printed), ""]
@@ -170,7 +175,7 @@ def feedback_markdown(
     for check in view.checks:
         mark = "✓" if check.passed else "✗"
         lines += [
-            f"### {mark} {markdown_inline(check.name)} ({check.score:g} / {check.max_score:g})",
+            f"### {mark} {markdown_inline(check.name)} ({_points(check.score)} / {_points(check.max_score)})",
             "",
             *markdown_fence(check.output),
             "",
@@ -226,7 +231,9 @@ def feedback_html(
         f"<h1>Feedback: {e(title)}</h1><p>Submission: <code>{e(result.submission)}</code></p>",
     ]
     if view.total_shown:
-        parts.append(f"<p><strong>Score: {view.score:g} / {view.max_score:g}</strong></p>")
+        parts.append(
+            f"<p><strong>Score: {_points(view.score)} / {_points(view.max_score)}</strong></p>"
+        )
     parts.append(_prose(view.summary, e))
     if view.printed.strip():
         parts.append(f"<h2>What your code printed</h2><pre>{e(view.printed)}</pre>")
@@ -238,7 +245,7 @@ def feedback_html(
         for cited, anchor in anchors.items():  # the kit's own words, as escaped above
             prose = prose.replace(cited, f"<a href='#{anchor}'>{cited}</a>")
         parts.append(
-            f"<h3 class='{css}'>{mark} {e(check.name)} ({check.score:g} / {check.max_score:g})</h3>"
+            f"<h3 class='{css}'>{mark} {e(check.name)} ({_points(check.score)} / {_points(check.max_score)})</h3>"
             + prose
         )
     if view.held_back:

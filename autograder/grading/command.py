@@ -79,6 +79,11 @@ def grade_one(options: GradeOptions, config: GradingConfig, assignment_name: str
                 f"Answer to the question, for a person to grade: {options.out / 'answer.md'}"
             )
         )
+    elif assignment.question is not None:
+        print(
+            "No answer to the lesson's question was found: it is read from ANSWER.md beside the "
+            "code in a submission folder, or from a notebook's answer cell."
+        )
     return 0
 
 

@@ -227,11 +227,11 @@ class GradingPlugin:
         score = config.points * (fraction if partial else float(passed))
         diagnosis = diagnose(verdict.cases, self.catalog, self.reference_module) if failed else None
         if passed:
-            lines = [f"✓ All {total} cases right."]
+            lines = [f"✓ All {total} cases right." if total > 1 else "✓ Its one case is right."]
         elif total == 0:
             lines = ["✗ No case could be run."]
         else:
-            lines = [f"✗ {total - len(failed)} of {total} cases right."]
+            lines = [f"✗ {total - len(failed)} of {total} case{'s' if total > 1 else ''} right."]
             example = verdict.smallest_failure()
             lines.append(_failure_text(example, failed))
             if diagnosis:

@@ -126,6 +126,12 @@ class StudentResult:
             return "not graded: no result was produced"
         return self.result.failure or "not graded: grading itself failed"
 
+    @property
+    def why_not_graded(self) -> str | None:
+        """:attr:`reason` without its leading "not graded: ", for a line that already says so."""
+        reason = self.reason
+        return None if reason is None else reason.removeprefix("not graded: ")
+
 
 @dataclass(frozen=True)
 class StudentView:

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.grading.results import show_controls
 from autograder.sandbox.client import Chunk
 
 MAGIC_LINE = re.compile(r"^([ \t]*)([%!].*)$", re.MULTILINE)
@@ -300,7 +301,7 @@ def read_notebook(data: bytes, name: str) -> NotebookSource:
     code_number = 0
     answer = None
     for cell in cells:
-        if isinstance(cell, dict) and cell.get("id") == ANSWER_CELL_ID and answer is None:
+        if _is_answer_cell(cell) and answer is None:
             answer = answer_text(_cell_source(cell))
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -333,10 +334,22 @@ def _cell_source(cell: dict) -> str:
     return valid_text(str(source))
 
 
+def _is_answer_cell(cell: object) -> bool:
+    """The notebook's answer cell: markdown, with the kit's id, its source text or lines."""
+    if not isinstance(cell, dict) or cell.get("id") != ANSWER_CELL_ID:
+        return False
+    source = cell.get("source")
+    text = isinstance(source, str) or (
+        isinstance(source, list) and all(isinstance(line, str) for line in source)
+    )
+    return cell.get("cell_type") == "markdown" and text
+
+
 def answer_text(text: str) -> str | None:
     """A student's answer as kept: stripped, at most :data:`MAX_ANSWER_CHARS` characters
     (then said to be cut); None when it is empty or still the placeholder."""
-    text = valid_text(text).strip()
+    # control characters (a terminal's escape sequences) written out, lines and tabs kept
+    text = show_controls(valid_text(text)).strip()
     if not text or text == ANSWER_PLACEHOLDER:
         return None
     if len(text) > MAX_ANSWER_CHARS:
