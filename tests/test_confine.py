@@ -130,6 +130,9 @@ def failed(outcome: dict) -> bool:
     return "error" in outcome
 
 
+# Confinement as on a kernel without Landlock (run just before confining).
+NO_LANDLOCK = "import autograder.sandbox.confine as _c\n_c.landlock_abi_version = lambda: 0\n"
+
 # Landlock alone: the private mount namespace, which hides /tmp (where tmp_path is), left out.
 LANDLOCK_ONLY = ("mount namespace",)
 
@@ -386,7 +389,6 @@ attempt("write_tmp", lambda: open("/tmp/new.txt", "w").write("x"))
     assert not Path("/tmp/new.txt").exists()
 
 
-@needs_landlock(1)  # the write into the bound folder is refused by Landlock
 def test_what_the_worker_reads_beneath_tmp_is_bound_back_and_nothing_else(tmp_path: Path) -> None:
     """A virtual environment made under /tmp (as CI runners do) stays importable, and /tmp is
     hidden all the same: only the paths the worker reads are bound back."""
@@ -416,6 +418,20 @@ attempt("write_tmp", lambda: open("/tmp/new.txt", "w").write("x"))
     assert failed(result["write_bound"])
     assert not (venv / "new.py").exists()
     assert sorted(p.name for p in venv.iterdir()) == ["kit_helper"]
+    # and without Landlock: the bound folder is mounted read-only
+    result = run_confined(
+        body,
+        tmp_path / "no-landlock",
+        venv,
+        planted,
+        neighbour,
+        extra_read=(venv,),
+        before=NO_LANDLOCK,
+    )
+    assert result["import"] == {"ok": 7}
+    assert "landlock-fs" not in result["mechanisms"]
+    assert result["write_bound"]["errno"] == errno.EROFS
+    assert not (venv / "new.py").exists()
 
 
 # -- the seccomp filter ----------------------------------------------------------------------

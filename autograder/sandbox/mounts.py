@@ -43,6 +43,8 @@ _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _MNT_DETACH = 2
 _SAFE_FLAGS = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+# statvfs's ST_* flags and the MS_* flags they stand for (noexec, noatime, nodiratime, relatime)
+_STATVFS_TO_MOUNT = ((8, _MS_NOEXEC), (1024, 1024), (2048, 2048), (4096, 1 << 21))
 
 
 def enter_mount_namespace() -> None:
@@ -145,6 +147,20 @@ def _bind_back(path: Path, descriptor: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
     _mount(f"/proc/self/fd/{descriptor}", str(path), None, _MS_BIND | _MS_REC, None)
+    # read-only, whatever Landlock adds: a venv the grader imports must not be the worker's to
+    # rewrite. A bind keeps the source mount's flags, and a user namespace may not clear those
+    # (EPERM), so they are all given again.
+    _mount(None, str(path), None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _kept_flags(path), None)
+
+
+def _kept_flags(path: Path) -> int:
+    """The mount flags of the file system at ``path`` that a remount must repeat."""
+    found = os.statvfs(path).f_flag
+    flags = _MS_NOSUID | _MS_NODEV
+    for statvfs_flag, mount_flag in _STATVFS_TO_MOUNT:
+        if found & statvfs_flag:
+            flags |= mount_flag
+    return flags
 
 
 def _close(kept: Sequence[tuple[Path, int]]) -> None:
