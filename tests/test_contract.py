@@ -312,18 +312,16 @@ def test_the_lesson_has_the_parts_the_notebook_places(name):
     )
 
 
-_NOTEBOOK_TEXT = re.compile(r"^<!-- notebook[ \t]*\n.*?^-->[ \t]*$\n?", re.MULTILINE | re.DOTALL)
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_each_workflow_is_led_to_its_own_self_check(name):
     """The lesson as a file student reads it sends them to ``python selfcheck.py``; as the
     notebook says it, to the self-check cell, never to a file it does not use."""
-    from autograder.release.notebook import lesson_parts, notebook_wording
+    from autograder.lesson import file_wording, notebook_wording
+    from autograder.release.notebook import lesson_parts
 
     assignment = KIT.assignments[name]
     readme = assignment.lesson.read_text(encoding="utf-8")
-    as_file = lesson_parts(_NOTEBOOK_TEXT.sub("", readme))
+    as_file = lesson_parts(file_wording(readme))
     as_notebook = lesson_parts(notebook_wording(readme))
     assert as_file.check is not None and "python selfcheck.py" in as_file.check
     assert as_notebook.check is not None and "self-check cell" in as_notebook.check

@@ -16,13 +16,9 @@ from conftest import REFERENCE_PATH, REPO_ROOT
 
 from autograder.cli import main
 from autograder.config import ConfigError, ExperimentConfig, load_config
+from autograder.lesson import LessonMarkupError, file_wording
 from autograder.release import ReleaseError, write_release
-from autograder.release.notebook import (
-    LessonMarkupError,
-    build_notebook,
-    lesson_parts,
-    section_title,
-)
+from autograder.release.notebook import build_notebook, lesson_parts, section_title
 from autograder.release.stubs import MARKERS, StubError, make_stubs
 
 RELEASE_DIR = REPO_ROOT / "assignments" / "regression_losses"
@@ -457,6 +453,11 @@ def test_the_notebook_says_its_own_text_where_the_lesson_gives_one():
     )
     assert cells["check-your-work"] == "## 7. Check your work\n\nRun the self-check cell."
     assert "<!--" not in "".join(cells.values())
+    # and the README's readers get the other text, the markers gone too
+    as_file = file_wording(WORDED)
+    assert "Open `week1.py` and fill in `loss`.\nIt returns a float." in as_file
+    assert "Run `python selfcheck.py`." in as_file
+    assert "<!--" not in as_file and "self-check cell" not in as_file
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from types import ModuleType
 
 from autograder.feedback.picture_cache import PictureCache, configured_entries, content_key
 from autograder.grading.results import GradeResult, show_controls, student_view
+from autograder.lesson import LessonMarkupError, file_wording, split_sections
 from autograder.loading import load_file_module
 from autograder.outputs.atomic import write_bytes_atomic, write_text_atomic
 
@@ -355,16 +356,13 @@ def write_feedback(
 
 # How a diagnosis cites the lesson: (See the lesson, section “2. The gradient keeps it”.)
 _CITED = re.compile(r"section “([^”\n]{1,200})”")
-_LESSON_MARKERS = re.compile(
-    r"^<!-- file -->[ \t]*\n|^<!-- notebook[ \t]*\n.*?^-->[ \t]*\n", re.M | re.S
-)
 
 
 def cited_sections(texts: Sequence[str], lesson: str) -> list[tuple[str, str]]:
     """(heading, text) of each ``## `` section of ``lesson`` that ``texts`` cite, in the
     lesson's order; the heading is the section's first line without ``## ``, as the mistake
-    catalog names it. The lesson's notebook-only passages are left out (the page is read
-    beside the .py file as often as beside the notebook, and says the file's words)."""
+    catalog names it. The lesson is worded for students of the .py file (its notebook-only
+    passages left out): the page is read beside the file as often as beside the notebook."""
     # only the diagnosis cites the lesson; other lines may hold the submission's text
     cited = {
         title
@@ -375,9 +373,13 @@ def cited_sections(texts: Sequence[str], lesson: str) -> list[tuple[str, str]]:
     }
     if not cited or not lesson:
         return []
+    try:
+        lesson = file_wording(lesson)
+    except LessonMarkupError:  # generate and release refuse such a lesson; quote it as it is
+        pass
     found = []
-    for part in re.split(r"^## ", _LESSON_MARKERS.sub("", lesson), flags=re.M)[1:]:
-        heading, _, body = part.partition("\n")
+    for section in split_sections(lesson)[1]:
+        heading, _, body = section.removeprefix("## ").partition("\n")
         if heading.strip() in cited:
             found.append((heading.strip(), body.strip()))
     return found

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.grading.runner import load_reference
+from autograder.lesson import LessonMarkupError
 from autograder.outputs.atomic import write_bytes_atomic
-from autograder.release.notebook import LessonMarkupError, build_notebook, notebook_text
+from autograder.release.notebook import build_notebook, notebook_text
 from autograder.release.selfcheck_data import RuleError, selfcheck_json
 from autograder.release.stubs import MARKERS, StubError, solution_lines, stubs_for
 

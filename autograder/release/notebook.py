@@ -30,8 +30,8 @@ from autograder.grading.submission import (
     ANSWER_PLACEHOLDER,
     kit_cell_metadata,
 )
+from autograder.lesson import notebook_wording, split_sections
 
-SECTION = re.compile(r"^## ", re.MULTILINE)
 NOTEBOOK_METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
@@ -140,62 +140,6 @@ def experiment_source(module: str, script: str, picture: str | None) -> str:
     if picture:
         text += SHOW_PICTURE.format(picture=json.dumps(picture))
     return text
-
-
-FILE_MARKER = "<!-- file -->"
-NOTEBOOK_MARKER = "<!-- notebook"
-_RULE = (
-    f"the text for students of the .py file goes after a line {FILE_MARKER!r}, the notebook's "
-    f"after a line {NOTEBOOK_MARKER!r}, and a line '-->' ends it"
-)
-
-
-class LessonMarkupError(ValueError):
-    """A lesson's ``<!-- file -->`` / ``<!-- notebook`` markers do not pair up; the message
-    names the line."""
-
-
-def notebook_wording(readme: str) -> str:
-    """The lesson as the notebook says it.
-
-    A lesson may word a passage twice: a line ``<!-- file -->``, the text for students who
-    work in the ``.py`` file, a line ``<!-- notebook``, the notebook's text, and a line ``-->``.
-    The README shows the first and hides the second in a comment; here the second replaces the
-    first and the markers go. Raises :class:`LessonMarkupError` naming the line of a marker
-    out of that order.
-    """
-    kept: list[str] = []
-    state, opened = "both", 0  # "file" or "notebook" inside a pair, from the line ``opened``
-    for number, line in enumerate(readme.splitlines(keepends=True), start=1):
-        marker = line.strip()
-        if marker == FILE_MARKER:
-            if state != "both":
-                _unpaired(number, f"{FILE_MARKER!r} comes before the pair of line {opened} ends")
-            state, opened = "file", number
-        elif marker == NOTEBOOK_MARKER:
-            if state != "file":
-                _unpaired(number, f"{NOTEBOOK_MARKER!r} has no {FILE_MARKER!r} before it")
-            state, opened = "notebook", number
-        elif state == "notebook" and marker == "-->":
-            state = "both"
-        elif state != "file":
-            kept.append(line)
-    if state == "file":
-        _unpaired(opened, f"{FILE_MARKER!r} has no {NOTEBOOK_MARKER!r} after it")
-    if state == "notebook":
-        _unpaired(opened, f"{NOTEBOOK_MARKER!r} is never closed by a line '-->'")
-    return "".join(kept)
-
-
-def _unpaired(line: int, what: str) -> None:
-    raise LessonMarkupError(f"line {line}: {what} ({_RULE})")
-
-
-def split_sections(readme: str) -> tuple[str, list[str]]:
-    """The README's text before its first ``## `` heading, and each ``## `` section."""
-    parts = SECTION.split(readme)
-    head, sections = parts[0], ["## " + part for part in parts[1:]]
-    return head.strip(), [s.strip() for s in sections]
 
 
 def module_cells(source: str, functions: Sequence[str]) -> tuple[str, list[tuple[str, str]]]:
