@@ -58,6 +58,7 @@ from autograder.grading.runner import (
     grade_submission,
     lesson_text,
     load_reference,
+    question_answer,
     remove_scratch,
     write_outputs,
 )
@@ -584,9 +585,8 @@ def _finish(
         # the answer to the lesson's question is read here, from the submission this process
         # sent, as a local grading reads it (the worker's answer carries none)
         if assignment.question is not None:
-            functions = list(assignment.functions)
-            answer_text = read_submission(entry.path, assignment.module, functions).answer
-            output = dataclasses.replace(output, answer=answer_text)
+            submission = read_submission(entry.path, assignment.module, list(assignment.functions))
+            output = dataclasses.replace(output, answer=question_answer(assignment, submission))
         write_outputs(output, out / entry.student_id)
     except Exception as error:  # as a local grader process that fails to write: say so, go on
         _record(done, entry, None, f"not graded: {error}", on_progress)

@@ -43,6 +43,7 @@ from autograder.batch.summary import summary_text
 from autograder.config import AssignmentConfig, GradingConfig
 from autograder.errors import UsageError
 from autograder.export.roster import Roster, RosterError, with_known
+from autograder.grading.runner import weaker_than_full
 from autograder.outputs.classfiles import CLASS_OUTPUTS, ClassRecord, write_class_outputs
 from autograder.report import terminal_text
 
@@ -277,7 +278,7 @@ def isolation_warning(outcome: BatchOutcome) -> str | None:
     weaker = [
         s.result.isolation
         for s in outcome.students
-        if s.result is not None and s.result.isolation.get("level") not in ("full", "not needed")
+        if s.result is not None and weaker_than_full(s.result.isolation)
     ]
     if not weaker:
         return None

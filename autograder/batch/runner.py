@@ -32,6 +32,7 @@ from autograder.grading.runner import (
     config_fingerprint,
     grade_submission,
     load_reference,
+    question_answer,
     write_outputs,
 )
 from autograder.grading.submission import read_submission
@@ -154,9 +155,8 @@ def sort_out(
         previous = None if force else previous_result(out / entry.student_id, sha256, fingerprint)
         if previous is not None:
             # the code is unchanged, but an ANSWER.md beside it may not be
-            answer = submission.answer if assignment.question is not None else None
             try:
-                write_answer_file(answer, out / entry.student_id)
+                write_answer_file(question_answer(assignment, submission), out / entry.student_id)
             except OSError:  # graded again, whose writing says what is wrong with the folder
                 pending.append((entry, sha256))
                 continue

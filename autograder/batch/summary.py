@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder.feedback.pages import markdown_inline
+from autograder.feedback.pages import FEEDBACK_HTML, markdown_inline
 from autograder.grading.results import StudentResult, show_controls
 from autograder.outputs.atomic import write_bytes_atomic, write_text_atomic
+from autograder.outputs.student import ANSWER_OUTPUT
 
 SLOWEST_SHOWN = 5
 
@@ -292,7 +293,7 @@ def render_figures(stats: ClassStatistics) -> dict[str, bytes]:
 
 
 # Each student's files the summary links to, when their folder holds them.
-STUDENT_PAGES = (("feedback.html", "feedback"), ("answer.md", "answer"))
+STUDENT_PAGES = ((FEEDBACK_HTML, "feedback"), (ANSWER_OUTPUT, "answer"))
 
 
 def student_links(stats: ClassStatistics, out: Path) -> dict[str, list[tuple[str, str]]]:

@@ -27,12 +27,14 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.feedback.picture_cache import PictureCache, configured_entries, content_key
-from autograder.grading.results import GradeResult, show_controls, student_view
+from autograder.grading.results import GradeResult, show_controls, spoken_list, student_view
 from autograder.lesson import LessonMarkupError, file_wording, split_sections
 from autograder.loading import load_file_module
 from autograder.outputs.atomic import write_bytes_atomic, write_text_atomic
 
 __all__ = [
+    "FEEDBACK_HTML",
+    "FEEDBACK_MARKDOWN",
     "FIGURES_FILE",
     "Picture",
     "feedback_html",
@@ -85,6 +87,7 @@ class Picture:
 
 
 FIGURES_FILE = "feedback_figures.py"
+FEEDBACK_MARKDOWN, FEEDBACK_HTML = "feedback.md", "feedback.html"  # the pages' file names
 
 
 def load_feedback_module(release_dir: Path) -> ModuleType | None:
@@ -140,7 +143,7 @@ def together_note(view) -> str | None:
     failing = sorted({tag for check in view.checks if not check.passed for tag in check.tags})
     if not failing:
         return None
-    names = " and ".join([", ".join(failing[:-1]), failing[-1]] if failing[:-1] else failing)
+    names = spoken_list(failing)
     its, it, correct = (
         ("its", "it", f"a correct {names}")
         if len(failing) == 1
@@ -350,8 +353,8 @@ def write_feedback(
     out.mkdir(parents=True, exist_ok=True)
     for picture in pictures:
         write_bytes_atomic(out / picture.name, picture.png)
-    write_text_atomic(out / "feedback.md", feedback_markdown(result, title, pictures, lesson))
-    write_text_atomic(out / "feedback.html", feedback_html(result, title, pictures, lesson))
+    write_text_atomic(out / FEEDBACK_MARKDOWN, feedback_markdown(result, title, pictures, lesson))
+    write_text_atomic(out / FEEDBACK_HTML, feedback_html(result, title, pictures, lesson))
 
 
 # How a diagnosis cites the lesson: (See the lesson, section “2. The gradient keeps it”.)

@@ -40,8 +40,9 @@ def grade_one(options: GradeOptions, config: GradingConfig, assignment_name: str
     named after, else grading.yaml's only (or first) assignment.
     """
     _import_matplotlib_meanwhile()
-    from autograder.grading.runner import grade_submission, write_outputs
+    from autograder.grading.runner import grade_submission, weaker_than_full, write_outputs
     from autograder.grading.submission import SubmissionNotFound, read_submission
+    from autograder.outputs.student import ANSWER_OUTPUT
     from autograder.report import score_table
 
     assignment = (
@@ -57,7 +58,7 @@ def grade_one(options: GradeOptions, config: GradingConfig, assignment_name: str
         raise UsageError(str(error)) from None
     output = grade_submission(assignment, submission, seed=options.seed)
     level = output.result.isolation.get("level", "none")
-    if level not in ("full", "not needed"):
+    if weaker_than_full(output.result.isolation):
         missing = "; ".join(output.result.isolation.get("missing", [])) or "unknown"
         if options.require_isolation:
             raise UsageError(
@@ -76,7 +77,7 @@ def grade_one(options: GradeOptions, config: GradingConfig, assignment_name: str
     if output.answer is not None:
         print(
             terminal_text(
-                f"Answer to the question, for a person to grade: {options.out / 'answer.md'}"
+                f"Answer to the question, for a person to grade: {options.out / ANSWER_OUTPUT}"
             )
         )
     elif assignment.question is not None:

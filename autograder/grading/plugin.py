@@ -31,7 +31,7 @@ import pytest
 from autograder.config import AssignmentConfig
 from autograder.grading.diagnosis import Mistake, diagnose
 from autograder.grading.graded import graded_functions
-from autograder.grading.results import CheckResult
+from autograder.grading.results import CheckResult, spoken_list
 from autograder.grading.verdict import WRONG, Verdict, signature_names
 from autograder.sandbox.client import CallResult, Sandbox
 
@@ -238,9 +238,7 @@ class GradingPlugin:
                 lines.append(f"What went wrong: {diagnosis.sentence}")
         replaced = self._replaced_after_visible_failures()
         if replaced:
-            yours = " and ".join(
-                [", ".join(replaced[:-1]), replaced[-1]] if replaced[:-1] else replaced
-            )
+            yours = spoken_list(replaced)
             its, versions = (
                 ("its", "a correct one") if len(replaced) == 1 else ("their", "correct ones")
             )

@@ -352,6 +352,14 @@ def from_gradescope(data: dict[str, Any]) -> GradeResult:
 
 # -- characters ---------------------------------------------------------------------------------
 
+
+def spoken_list(items: Sequence[str]) -> str:
+    """``items`` as a sentence lists them: "a", "a and b", "a, b and c"."""
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 

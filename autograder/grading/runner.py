@@ -49,6 +49,12 @@ NO_CODE_RAN = {
 }
 
 
+def weaker_than_full(isolation: dict) -> bool:
+    """Whether a result's isolation record (``extra_data.isolation``) says student code ran
+    with less than the full sandbox: a level neither ``full`` nor ``not needed``."""
+    return isolation.get("level", "none") not in ("full", "not needed")
+
+
 @contextlib.contextmanager
 def quiet_numerics() -> Iterator[None]:
     """Keep the grader's own numeric warnings (the reference or a picture computed on a student's
@@ -220,16 +226,20 @@ def _grade_submission(
         config_fingerprint=fingerprint,
         load_failure_kind=load.failure_kind,
     )
-    answer = submission.answer if assignment.question is not None else None
     return GradeOutput(
         result,
         report,
         assignment.title,
         feedback_module,
         feedback_data,
-        answer,
+        question_answer(assignment, submission),
         lesson_text(assignment),
     )
+
+
+def question_answer(assignment: AssignmentConfig, submission: Submission) -> str | None:
+    """The submission's answer to the lesson's question, when the assignment asks one."""
+    return submission.answer if assignment.question is not None else None
 
 
 def lesson_text(assignment: AssignmentConfig) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.results import show_controls
+from autograder.grading.results import show_controls, spoken_list
 from autograder.sandbox.client import Chunk
 
 MAGIC_LINE = re.compile(r"^([ \t]*)([%!].*)$", re.MULTILINE)
@@ -498,10 +498,7 @@ def _regular_files(folder: Path) -> set[str]:
 
 
 def _listed(names: Sequence[str]) -> str:
-    shown_names = [shown(n, 80) for n in names]
-    if len(shown_names) <= 2:
-        return " and ".join(shown_names)
-    return ", ".join(shown_names[:-1]) + f" and {shown_names[-1]}"
+    return spoken_list([shown(n, 80) for n in names])
 
 
 def _left_out_note(name: str, chosen: str, left: _Assessment, graded: _Assessment) -> str:

@@ -11,7 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.feedback.pages import render, write_feedback
+from autograder.feedback.pages import FEEDBACK_HTML, FEEDBACK_MARKDOWN, render, write_feedback
 from autograder.grading.results import to_gradescope
 from autograder.outputs import Output
 from autograder.outputs.atomic import write_bytes_atomic, write_json_atomic
@@ -70,7 +70,7 @@ def write_results_json(output: GradeOutput, out: Path) -> bool:
 
 STUDENT_OUTPUTS: tuple[Output[GradeOutput], ...] = (
     Output("report", ("report.json",), write_report_json),
-    Output("feedback", ("feedback.md", "feedback.html"), write_feedback_pages),
+    Output("feedback", (FEEDBACK_MARKDOWN, FEEDBACK_HTML), write_feedback_pages),
     Output("answer", (ANSWER_OUTPUT,), write_answer),
     Output("results", ("results.json",), write_results_json),  # last: it marks the folder done
 )
