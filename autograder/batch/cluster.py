@@ -73,8 +73,8 @@ from autograder.grading.submission import (
 WORKER_CONFIG_VARIABLE = "AUTOGRADER_WORKER_CONFIG"
 # what one task may carry: a few submissions' worth of the 2 MiB the grader reads of a file
 MAX_TASK_BYTES = 4 * MAX_SOURCE_BYTES
-# what one answer may be: results.json, report.json and the figures' numbers, generously
-MAX_ANSWER_CHARS = 32 * 1024 * 1024
+# what one worker's reply may be: results.json, report.json and the figures' numbers, generously
+MAX_REPLY_CHARS = 32 * 1024 * 1024
 CONNECT_SECONDS = 30.0
 WORKERS_SECONDS = 30.0  # how long to wait for a first worker
 POLL_SECONDS = 2.0  # how often to see whether the workers that may grade are still there
@@ -112,7 +112,7 @@ def _worker_name() -> str:
 
 
 def _worker_course(payload: dict) -> tuple[AssignmentConfig, Path, str] | dict:
-    """The worker's assignment, grading.yaml and fingerprint; or the answer refusing the task."""
+    """The worker's assignment, grading.yaml and fingerprint; or the reply refusing the task."""
     config_path = Path(os.environ.get(WORKER_CONFIG_VARIABLE) or payload["config"])
     where = f"the dask worker {_worker_name()}"
     try:
@@ -287,14 +287,14 @@ def task_payload(
 
 
 def accepted(
-    answer: object, assignment: AssignmentConfig, sha256: str, fingerprint: str, figures: bool
+    reply: object, assignment: AssignmentConfig, sha256: str, fingerprint: str, figures: bool
 ) -> GradeOutput:
     """The grading a worker returned, checked before anything is written; raises ValueError
     with the reason when it is not a grading of this submission by this course."""
-    if not isinstance(answer, str) or len(answer) > MAX_ANSWER_CHARS:
+    if not isinstance(reply, str) or len(reply) > MAX_REPLY_CHARS:
         raise ValueError("the worker's answer is not JSON text of a bounded size")
     try:
-        data = json.loads(answer)
+        data = json.loads(reply)
     except RecursionError:
         raise ValueError("the worker's answer is nested too deeply") from None
     if not isinstance(data, dict):
@@ -423,8 +423,8 @@ def check_cluster(client, scheduler: str, payload: dict) -> tuple[list[str], lis
             refused.append(f"the dask worker {address} left the cluster")
             continue
         try:
-            answer = json.loads(future.result())
-            status, reason = answer.get("status"), str(answer.get("reason", ""))
+            reply = json.loads(future.result())
+            status, reason = reply.get("status"), str(reply.get("reason", ""))
         except Exception as error:  # the worker died or left, or answered nonsense
             status, reason = "failed", f"the dask worker {address} failed ({error!r})"
         if status == "ok":
@@ -568,22 +568,22 @@ def _finish(
     done: dict[str, StudentResult],
     on_progress: Callable[[StudentResult, bool], None] | None,
 ) -> None:
-    """Check one task's answer and write the student's files, or record why not."""
+    """Check one task's reply and write the student's files, or record why not."""
     try:
-        answer = future.result()
+        reply = future.result()
     except Exception as error:  # the task was lost: its workers died (KilledWorker), ...
         _record(
             done, entry, None, f"not graded: the cluster lost its task ({error!r})", on_progress
         )
         return
     try:
-        output = accepted(answer, assignment, sha256, fingerprint, figures)
+        output = accepted(reply, assignment, sha256, fingerprint, figures)
     except ValueError as error:
         _record(done, entry, None, f"not graded: {error}", on_progress)
         return
     try:
         # the answer to the lesson's question is read here, from the submission this process
-        # sent, as a local grading reads it (the worker's answer carries none)
+        # sent, as a local grading reads it (the worker's reply carries none)
         if assignment.question is not None:
             submission = read_submission(entry.path, assignment.module, list(assignment.functions))
             output = dataclasses.replace(output, answer=question_answer(assignment, submission))
