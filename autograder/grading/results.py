@@ -368,8 +368,8 @@ def show_controls(text: str, keep_newlines: bool = True) -> str:
 
     Control characters are C0 and C1 (ESC starts a terminal escape sequence),
     DEL, the line and paragraph separators (which split lines as a newline does), and the
-    bidirectional embeddings, overrides and isolates (which reorder what is shown). Tabs are kept, and newlines unless
-    ``keep_newlines`` is False.
+    bidirectional embeddings, overrides and isolates (which reorder what is shown). Tabs are
+    kept, and newlines unless ``keep_newlines`` is False.
 
     >>> print(show_controls("a" + chr(27) + "[2Jb" + chr(10) + "c", keep_newlines=False))
     a\\x1b[2Jb\\x0ac
