@@ -373,9 +373,13 @@ def run_release(options: argparse.Namespace, config: GradingConfig) -> int:
 
 
 def run_gradescope_bundle(options: argparse.Namespace, config: GradingConfig) -> int:
+    from autograder.release import ReleaseError
     from autograder.release.gradescope import write_gradescope_bundle
 
-    names = write_gradescope_bundle(config, config.assignment(options.assignment), options.out)
+    try:
+        names = write_gradescope_bundle(config, config.assignment(options.assignment), options.out)
+    except ReleaseError as error:
+        raise UsageError(str(error)) from None
     print(
         f"Wrote {options.out} ({len(names)} files); upload it as the assignment's autograder on Gradescope."
     )

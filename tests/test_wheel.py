@@ -96,3 +96,19 @@ def test_a_wheel_install_releases_the_student_bundle(installed, tmp_path):
     assert released.returncode == 0, released.stderr
     assert (tmp_path / "bundle" / "regression_losses.py").is_file()
     assert (tmp_path / "bundle" / "selfcheck.py").is_file()
+
+
+def test_a_wheel_install_says_in_one_sentence_that_the_gradescope_bundle_needs_the_source(
+    installed, tmp_path
+):
+    """The bundle installs the kit from its source (pyproject.toml), which a wheel does not
+    have: one sentence and exit 2, never a traceback, and no zip."""
+    bundled = run(
+        installed / "autograder", "gradescope-bundle", "--assignment", "huber_loss",
+        "--out", tmp_path / "autograder.zip", cwd=tmp_path, env=clean_env(),
+    )  # fmt: skip
+    assert bundled.returncode == 2, bundled.stderr
+    lines = bundled.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds no pyproject.toml" in lines[0], bundled.stderr
+    assert "Traceback" not in bundled.stderr
+    assert not (tmp_path / "autograder.zip").exists()

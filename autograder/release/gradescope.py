@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from autograder.config import AssignmentConfig, GradingConfig
+from autograder.release.bundle import ReleaseError
 
 CONSTRAINTS = Path(__file__).with_name("gradescope-constraints.txt")
 
@@ -148,9 +149,16 @@ def trimmed_config(config: GradingConfig, assignment: AssignmentConfig) -> str:
 
 
 def bundle_members(config: GradingConfig, assignment: AssignmentConfig) -> dict[str, Path]:
-    """Every file of the bundle's source tree (but grading.yaml), by its path inside the zip."""
+    """Every file of the bundle's source tree (but grading.yaml), by its path inside the zip.
+    Raises :class:`ReleaseError` when the kit is not installed from its source (a wheel)."""
     root = config.root
     kit = Path(__file__).resolve().parents[1]
+    if not (kit.parent / "pyproject.toml").is_file():
+        raise ReleaseError(
+            f"the Gradescope bundle installs the kit from its source, which this installation "
+            f"lacks ({kit.parent} holds no pyproject.toml): run gradescope-bundle from a clone "
+            "of the kit (or an editable install, pip install -e)"
+        )
     members: dict[str, Path] = {}
     for path in sorted(kit.rglob("*")):
         relative = path.relative_to(kit.parent)
