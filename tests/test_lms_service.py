@@ -341,6 +341,14 @@ def test_a_push_is_stamped_with_the_next_whole_second_with_milliseconds_and_offs
     assert clock.slept == [0.75]
 
 
+def test_a_sleep_that_overshoots_still_gives_the_whole_second():
+    """A real sleep ends a little late (a millisecond or two past the boundary): the stamp is
+    the whole second all the same (CI once saw ...:07.001+00:00)."""
+    clock = FakeClock(datetime(2026, 1, 15, 9, 30, 4, 250_000, tzinfo=UTC))
+    overshooting = lambda seconds: clock.sleep(seconds + 0.0015)  # noqa: E731
+    assert PushClock(clock, overshooting).stamp() == "2026-01-15T09:30:05.000+00:00"
+
+
 def test_pushes_in_the_same_second_or_millisecond_get_later_whole_seconds():
     # Moodle refuses a Score whose whole second is not later than the stored one (409), so
     # adding a millisecond is not enough: each push must be in a later second.

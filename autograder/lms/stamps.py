@@ -58,11 +58,10 @@ class PushClock:
                 break
             self._sleep((boundary - when).total_seconds())
             when = self._now().astimezone(timezone.utc)
-        when = max(when, boundary)
-        if self._last is not None and when.replace(microsecond=0) <= self._last.replace(
-            microsecond=0
-        ):
-            when = self._last.replace(microsecond=0) + ONE_SECOND  # the clock stepped back
-        when = when.replace(microsecond=when.microsecond // 1000 * 1000)
+        # the whole second reached: a sleep that overshoots the boundary by a millisecond
+        # must not make the stamp .001 (the stamp is a whole second, as the docstring says)
+        when = max(when, boundary).replace(microsecond=0)
+        if self._last is not None and when <= self._last:
+            when = self._last + ONE_SECOND  # the clock stepped back
         self._last = when
         return when.isoformat(timespec="milliseconds")
